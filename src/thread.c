@@ -135,6 +135,20 @@ static void registry_remove(weft_thread *t)
     registry.count--;
 }
 
+/* helgrind/drd: the record's atomic words are only accessed atomically; the data
+ * they publish is annotated with WEFT__HAPPENS_BEFORE/AFTER where it is handed. */
+static void benign_words(weft_thread *t)
+{
+    WEFT__BENIGN_WORD(&t->refs, sizeof t->refs);
+    WEFT__BENIGN_WORD(&t->state, sizeof t->state);
+    WEFT__BENIGN_WORD(&t->done, sizeof t->done);
+    WEFT__BENIGN_WORD(&t->daemon, sizeof t->daemon);
+    WEFT__BENIGN_WORD(&t->name, sizeof t->name);
+    WEFT__BENIGN_WORD(&t->ident, sizeof t->ident);
+    WEFT__BENIGN_WORD(&t->native_id, sizeof t->native_id);
+    (void)t;
+}
+
 static void free_record(weft_thread *t)
 {
     struct old_name *o = t->old_names;
@@ -152,8 +166,11 @@ static void free_record(weft_thread *t)
 static void unref(weft_thread *t)
 {
     /* acq_rel: the last owner must see every write made through other references */
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1 && t->kind != KIND_MAIN)
+    WEFT__HAPPENS_BEFORE(&t->refs);
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1 && t->kind != KIND_MAIN) {
+        WEFT__HAPPENS_AFTER(&t->refs);
         free_record(t);
+    }
 }
 
 static void publish_done(weft_thread *t)
@@ -273,7 +290,9 @@ static void fork_child(void)
 __attribute__((constructor)) static void thread_module_init(void)
 {
     int saved = errno;
+    weft_lock_init(&weft__glock);   /* also tells helgrind/drd its word is atomic */
     main_rec.kind = KIND_MAIN;
+    benign_words(&main_rec);
     atomic_store_explicit(&main_rec.refs, 1, memory_order_relaxed);
     atomic_store_explicit(&main_rec.name, main_name, memory_order_relaxed);
     atomic_store_explicit(&main_rec.ident, weft__self(), memory_order_relaxed);
@@ -352,6 +371,7 @@ int weft_thread_create(weft_thread **out, weft_thread_fn fn, void *arg,
                                                           memory_order_relaxed)
                                   : true;   /* a foreign thread counts as a dummy: daemon */
     t->kind = KIND_THREAD;
+    benign_words(t);
     atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_store_explicit(&t->daemon, daemon, memory_order_relaxed);
     atomic_store_explicit(&t->name, name, memory_order_relaxed);
@@ -703,6 +723,7 @@ weft_thread *weft_current_thread(void)
         return NULL;
     }
     t->kind = KIND_DUMMY;
+    benign_words(t);
     atomic_store_explicit(&t->daemon, true, memory_order_relaxed);
     atomic_store_explicit(&t->name, name, memory_order_relaxed);
     t->name_heap = true;
