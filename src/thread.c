@@ -287,7 +287,9 @@ static void fork_child(void)
 
 /* ---- initialisation ----------------------------------------------------------- */
 
-__attribute__((constructor)) static void thread_module_init(void)
+/* Priority 101 (the earliest for user code): weft is ready before other
+ * constructors of a statically linked program may use it. */
+__attribute__((constructor(101))) static void thread_module_init(void)
 {
     int saved = errno;
     weft_lock_init(&weft__glock);   /* also tells helgrind/drd its word is atomic */
