@@ -326,7 +326,6 @@ SLOW_TEST(stress_counter_exact)
     s.counter = 0;
     s.nthreads = 8;
     weft_test_join(weft_test_start(8, count_fn, &s));
-    printf("counter %ld iters %ld\n", s.counter, s.iters);
     ASSERT_EQ(s.counter, 8 * s.iters);
     ASSERT_EQ(atomic_load(&s.lock.state), 0); /* fully reset: unlocked, no waiter */
 }
