@@ -33,8 +33,13 @@ fi
 pcdir=$(dirname "$(find "$tmp/prefix" -name weft.pc | head -n 1)")
 PKG_CONFIG_PATH=$pcdir
 export PKG_CONFIG_PATH
-# weft.pc names the configure-time prefix; point it at the temporary one
-pc="pkg-config --define-variable=prefix=$tmp/prefix"
+# weft.pc derives its prefix from its own location, so it must point into the
+# temporary prefix without any override.
+pc="pkg-config"
+case "$($pc --variable=libdir weft)" in
+  "$tmp"/prefix/*) ;;
+  *) echo "weft.pc libdir $($pc --variable=libdir weft) is not under $tmp/prefix"; exit 1 ;;
+esac
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Wextra -Werror -pedantic "$src" -o "$tmp/consumer_pc" \
   $($pc --cflags --libs weft) -pthread

@@ -22,6 +22,14 @@
  *   wake(addr, 1) releases exactly one waiter of addr.
  * - A timed-out waiter unlinks its own node under the bucket lock.
  *
+ * fork: a child handler (registered when the table is first used) re-initialises
+ * every bucket's mutex and condvar and empties its list. Only the forking thread
+ * exists in the child and it is not parked, so no node in any list belongs to a
+ * live thread; a bucket mutex that another thread of the parent held at the
+ * moment of fork() would otherwise stay locked forever in the child. No prepare
+ * handler: taking all bucket locks before fork() would deadlock against weft's
+ * own prepare handlers, which may need to park (thread.c takes its registry lock).
+ *
  * BUCKETS = 251: a prime, as Go's semTabSize (src/runtime/sema.go: "Prime to not
  * correlate with any user patterns"); each bucket is padded to 128 bytes (two
  * cache lines, as SQLite pads its mutexes) so unrelated buckets never share a line.
@@ -54,7 +62,7 @@ struct bucket {
 static struct bucket table[BUCKETS];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-static void table_init(void)
+static void table_reset(void)
 {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -65,6 +73,12 @@ static void table_init(void)
         table[i].head = NULL;
     }
     pthread_condattr_destroy(&ca);
+}
+
+static void table_init(void)
+{
+    table_reset();
+    pthread_atfork(NULL, NULL, table_reset);
 }
 
 static struct bucket *bucket_of(const void *addr)
