@@ -48,13 +48,12 @@
  *     partner usually refills (drains) the queue within that window, so neither
  *     side sleeps and no notify is needed. The spin is bounded: with one CPU it
  *     costs at most a few microseconds per blocking call, then the thread blocks.
- *  3. Spin briefly for the mutex too (lock() below): weft_lock stops spinning as
- *     soon as one thread sleeps on it, and a producer and a consumer that both
- *     sleep on the mutex turn every put/get into futex calls. The critical
- *     sections here are tens of nanoseconds, so retrying a non-blocking acquire
- *     for a few hundred pauses keeps both threads out of the lock's sleep path
- *     (measured: 1p/1c median 2.3 -> 7.4 Mitems/s on the loaded machine,
- *     docs/design/queue.md).
+ *  3. Spin briefly for the mutex too (lock() below): the critical sections here
+ *     are tens of nanoseconds, so retrying a non-blocking acquire for a few
+ *     dozen pauses keeps producer and consumer out of the lock's sleep path when
+ *     the lock's own spin gives up early (it stops once anyone sleeps on it).
+ *     Measured in docs/design/queue.md: a large gain with the first weft_lock
+ *     (1p/1c median 2.3 -> 7.4 Mitems/s), neutral with the current one.
  * Timeouts: one deadline per call, computed at entry; re-waits use the time
  * left. The spin is part of the wait (a timed-out call has waited its time).
  */
@@ -138,7 +137,7 @@ static inline void cpu_relax(void)
  * with a non-blocking acquire whenever it looks free, and only then block in
  * weft_lock_acquire (see "Wake policy" 3). Public Lock API only. */
 #ifndef WEFT_QUEUE_LOCK_SPIN
-#  define WEFT_QUEUE_LOCK_SPIN 200
+#  define WEFT_QUEUE_LOCK_SPIN 50
 #endif
 static inline void lock(weft_queue *q)
 {
