@@ -533,11 +533,18 @@ int weft_queue_shutdown(weft_queue *q, bool immediate)
     lock(q);
     uint32_t s = qstate(q) | QUEUE_SHUTDOWN | (immediate ? QUEUE_IMMEDIATE : 0u);
     atomic_store_explicit(&q->state, s, memory_order_relaxed);
+    /* Every blocked getter and putter re-checks and fails with WEFT_ESHUTDOWN
+     * (getters of a non-empty queue take an item instead, unless immediate).
+     * Woken before the drain, so a drop callback that waits for one of them
+     * cannot deadlock. */
+    wake_all(&q->not_empty, &q->getters);
+    wake_all(&q->not_full, &q->putters);
     if (immediate) {
         /* Python: _get every item, unfinished_tasks -= 1 while > 0. The drop
          * callback runs without the mutex (it may call this queue); getters see
          * QUEUE_IMMEDIATE and fail, and putters fail, so nothing else changes
-         * the storage meanwhile except another immediate shutdown draining too. */
+         * the storage meanwhile except another immediate shutdown draining too:
+         * each item is taken exactly once. */
         while (nitems(q) > 0) {
             void *item = take(q);
             if (q->unfinished > 0) q->unfinished--;
@@ -549,10 +556,6 @@ int weft_queue_shutdown(weft_queue *q, bool immediate)
         }
         wake_all(&q->all_tasks_done, &q->joiners);
     }
-    /* Every blocked getter and putter re-checks and fails with WEFT_ESHUTDOWN
-     * (getters of a non-empty queue take an item instead). */
-    wake_all(&q->not_empty, &q->getters);
-    wake_all(&q->not_full, &q->putters);
     unlock(q);
     return WEFT_OK;
 }
