@@ -78,12 +78,14 @@ enum {
 /* Initial ring/heap capacity (a power of two). Growth doubles. */
 #define INITIAL_CAPACITY 16u
 
-/* Pauses a blocking call spins before it waits on a condition. x86 `pause` is
- * ~10-40 ns on current cores, so this is a few microseconds: the order of one
- * futex sleep + wake round trip. Chosen with the local throughput check in
- * docs/design/queue.md (1p/1c and 2p/2c, capacity 1024). */
+/* Pauses a blocking call spins before it waits on a condition: about a
+ * microsecond (x86 `pause` is ~10-65 cycles), short of one futex sleep + wake
+ * round trip. Measured with 1p/1c and 2p/2c, capacity 1024 (docs/design/queue.md
+ * section 5): 0-128 perform alike on the loaded machine, 256 is ~20 % slower and
+ * 1024 halves throughput (spinning steals the CPU the partner needs); some spin
+ * keeps a consumer from sleeping when producer and consumer run side by side. */
 #ifndef WEFT_QUEUE_SPIN_LIMIT
-#  define WEFT_QUEUE_SPIN_LIMIT 256
+#  define WEFT_QUEUE_SPIN_LIMIT 64
 #endif
 
 struct pq_entry {
@@ -132,8 +134,7 @@ static inline void cpu_relax(void)
 }
 
 /* The mutex is weft's Lock: blocking acquire with WEFT_FOREVER cannot fail on a
- * valid lock, and release by the holder cannot fail. */
-/* Taking the mutex: try it, then spin up to WEFT_QUEUE_LOCK_SPIN pauses retrying
+ * valid lock, and release by the holder cannot fail. Taking it: try it, then spin up to WEFT_QUEUE_LOCK_SPIN pauses retrying
  * with a non-blocking acquire whenever it looks free, and only then block in
  * weft_lock_acquire (see "Wake policy" 3). Public Lock API only. */
 #ifndef WEFT_QUEUE_LOCK_SPIN
