@@ -211,8 +211,8 @@ WEFT_API bool weft_queue_full(weft_queue *q);
 WEFT_API long weft_queue_maxsize(weft_queue *q);
 
 /* weft_queue_set_maxsize: Python's assignment q.maxsize = n. Takes effect for
- * later puts; an item already in the queue stays even if it is now over the
- * limit. Returns WEFT_OK; WEFT_EINVAL for NULL.
+ * later puts (<= 0: unbounded from now on); an item already in the queue stays
+ * even if it is now over the limit. Returns WEFT_OK; WEFT_EINVAL for NULL.
  * Deviation: blocked putters are woken to re-check (Python does not wake them).
  */
 WEFT_API int weft_queue_set_maxsize(weft_queue *q, long maxsize);
