@@ -1266,3 +1266,20 @@ TEST(immediate_shutdown_wakes_putters_before_dropping)
     ASSERT_EQ(weft_queue_qsize(w.q), 0);
     weft_queue_destroy(w.q);
 }
+
+/* Deviation: maxsize set to 0 makes the queue unbounded and releases a blocked
+ * putter (CPython's put loop would wait forever on `qsize() >= 0`). */
+TEST(set_maxsize_zero_makes_unbounded)
+{
+    struct pending p = { make(WEFT_QUEUE_FIFO, 1), 1, 0 };
+    ASSERT_OK(weft_queue_put_nowait(p.q, I2P(1)));
+    weft_test_threads *ts = weft_test_start(1, put_two, &p);
+    WAIT_UNTIL(atomic_load(&p.started), 10);
+    ASSERT_OK(weft_queue_set_maxsize(p.q, 0));
+    weft_test_join(ts);
+    ASSERT_OK(atomic_load(&p.rc));
+    ASSERT_FALSE(weft_queue_full(p.q));
+    ASSERT_OK(weft_queue_put_nowait(p.q, I2P(3)));
+    ASSERT_EQ(weft_queue_qsize(p.q), 3);
+    weft_queue_destroy(p.q);
+}
