@@ -47,7 +47,7 @@
  *     the condition. With a producer and a consumer running on two cores the
  *     partner usually refills (drains) the queue within that window, so neither
  *     side sleeps and no notify is needed. The spin is bounded: with one CPU it
- *     costs at most a few microseconds per blocking call, then the thread blocks.
+ *     costs about a microsecond per blocking call, then the thread blocks.
  *  3. Spin briefly for the mutex too (lock() below): the critical sections here
  *     are tens of nanoseconds, so retrying a non-blocking acquire for a few
  *     dozen pauses keeps producer and consumer out of the lock's sleep path when
