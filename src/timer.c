@@ -35,9 +35,10 @@
  * made under g_lock, so "cancelled before it fires" (PENDING -> FINISHED wins
  * over PENDING -> RUNNING) is decided by whoever takes the lock first.
  *
- * References: the creator's (create .. destroy) and, while started and not
+ * References: the creator's (create .. destroy); while started and not
  * finished, the timer's own (taken by start, dropped by whoever moves it to
- * TM_FINISHED after its last use of it). The timer owns one reference to its
+ * TM_FINISHED after its last use of it); and the scheduler's, for the moment it
+ * starts the function's thread. The timer owns one reference to its
  * weft_thread; a running thread holds its own.
  *
  * No lost wakeups: every state change and heap change is made under g_lock and
@@ -198,12 +199,17 @@ static void *sched_body(void *p)
         heap_remove(s, 0);
         atomic_store_explicit(&t->state, TM_RUNNING, memory_order_relaxed);
         atomic_store_explicit(&t->thread_started, true, memory_order_relaxed);
+        /* Hold the timer (and so its weft_thread) across the start: the
+         * function may run, finish and the timer be joined and destroyed before
+         * weft_thread_start has returned here. */
+        atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
         weft_lock_release(&g_lock);
         if (weft_thread_start(t->thread) != WEFT_OK) {
             /* The OS refused a thread: run the function here rather than lose it. */
             atomic_store_explicit(&t->thread_started, false, memory_order_relaxed);
             fire_body(t);
         }
+        timer_unref(t);
         weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     }
     weft_lock_release(&g_lock);
