@@ -193,6 +193,7 @@ static void *sched_body(void *p)
             double left = t->deadline == WEFT__NS_FOREVER
                               ? WEFT_FOREVER
                               : (double)(t->deadline - now) / 1e9;
+            if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
             (void)weft_condition_wait(&s->cond, left);
             continue;
         }
@@ -345,6 +346,7 @@ int weft_timer_join(weft_timer *t, double timeout)
             weft__ns now = weft__now();
             if (now >= deadline) { rc = WEFT_ETIMEDOUT; break; }
             left = (double)(deadline - now) / 1e9;
+            if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
         }
         (void)weft_condition_wait(&t->done, left);
     }
@@ -355,6 +357,7 @@ int weft_timer_join(weft_timer *t, double timeout)
     double left = deadline == WEFT__NS_FOREVER ? WEFT_FOREVER
                                                : (double)(deadline - weft__now()) / 1e9;
     if (left != WEFT_FOREVER && left < 0) left = 0;
+    if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
     rc = weft_thread_join(t->thread, left);
     return rc == WEFT_ESTATE ? WEFT_OK : rc;
 }
