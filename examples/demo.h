@@ -19,6 +19,7 @@
 #define WEFT_EXAMPLES_DEMO_H
 
 #define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,8 +12,6 @@
  * The notebook had IPython's helper threads alive; here two worker threads wait on a
  * Lock the main thread holds, so there is something to enumerate.
  */
-#include <inttypes.h>
-
 #include "demo.h"
 
 static weft_lock gate = WEFT_LOCK_INIT;
