@@ -18,7 +18,9 @@
 #ifndef WEFT_EXAMPLES_DEMO_H
 #define WEFT_EXAMPLES_DEMO_H
 
-#define _POSIX_C_SOURCE 200809L
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L   /* examples/CMakeLists.txt also defines it */
+#endif
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
