@@ -15,8 +15,8 @@
  *         with shared.lock:                  # every thread: Valid True
  *             start = shared.get(); time.sleep(seconds); end = shared.get(); ...
  *
- * The notebook ran update() on a pool of 5 workers: five threads do the same here
- * (seed001_pool_map.c shows the pool). The counter is a C11 atomic, so the program has
+ * As in the notebook, update() runs on a pool of 5 workers (seed001_pool_map.c
+ * explains weft_executor_map). The counter is a C11 atomic, so the program has
  * no data race in C's sense; the bug it shows is the logical one: the value changes
  * between the two reads.
  */
@@ -57,17 +57,17 @@ static void *update(void *arg)
 
 static void run(void)
 {
-    weft_thread *workers[5];
     atomic_store(&shared.shared, 0);
     atomic_store(&valid_count, 0);
     say("DEBUG:root:Starting Pool\n");
-    for (int i = 0; i < 5; i++) {
-        CHECK(weft_thread_create(&workers[i], update, (void *)(intptr_t)i, NULL));
-        CHECK(weft_thread_start(workers[i]));
-    }
-    for (int i = 0; i < 5; i++) {
-        CHECK(weft_thread_join(workers[i], WEFT_FOREVER));
-        weft_thread_destroy(workers[i]);
+    {
+        WEFT_WITH_EXECUTOR(pool);                      /* with ThreadPoolExecutor(...) as pool: */
+        weft_executor_attr attr = { .max_workers = 5 };
+        CHECK(weft_executor_create(&pool, &attr));
+        void *args[5], *results[5];
+        for (int i = 0; i < 5; i++)
+            args[i] = (void *)(intptr_t)i;
+        CHECK(weft_executor_map(pool, update, args, 5, results, WEFT_FOREVER, 1, NULL));
     }
     say("DEBUG:root:Finishing Pool\n");
     say("%s the lock: %d of 5 valid\n", use_lock ? "with" : "without",
