@@ -38,7 +38,7 @@ static void *task2(void *arg)
 
 int main(void)
 {
-    CHECK(weft_event_init(&event));
+    weft_event_init(&event);
     weft_thread *thread1, *thread2;
     CHECK(weft_thread_create(&thread1, task1, NULL, NULL));
     CHECK(weft_thread_start(thread1));
