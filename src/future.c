@@ -165,10 +165,11 @@ int weft_future_state(const weft_future *f)
 
 /* ---- callbacks ----------------------------------------------------------- */
 
-void weft__report_failure(const char *what, const void *obj, int code, const char *msg)
+void weft__report_failure(const char *header, const void *obj, int code, const char *msg)
 {
-    fprintf(stderr, "%s <weft_future at %p>\n%s: %s\n", what, obj, weft_errname(code),
-            msg ? msg : "");
+    if (obj) fprintf(stderr, "%s <weft_future at %p>\n", header, obj);
+    else fprintf(stderr, "%s\n", header);
+    fprintf(stderr, "%s: %s\n", weft_errname(code), msg ? msg : "");
 }
 
 /* Run fn(f, ud); report its failure like Python's logger.exception. */

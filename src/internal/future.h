@@ -66,8 +66,10 @@ WEFT__HIDDEN_F int weft__future_fail_owned(weft_future *f, int code, char *msg);
 /* Run by the future, under its lock, for every installed waiter (wait_futures.c). */
 WEFT__HIDDEN_F void weft__waiter_notify(weft__wlink *link, enum weft__fevent ev);
 
-/* Report a failure of a callback/initializer the way Python's logger does. */
-WEFT__HIDDEN_F void weft__report_failure(const char *what, const void *obj, int code,
+/* Report a failure of a callback/initializer to stderr the way Python's logger
+ * does: header (followed by the future's address if obj is not NULL), then
+ * "WEFT_ECODE: message". */
+WEFT__HIDDEN_F void weft__report_failure(const char *header, const void *obj, int code,
                                          const char *msg);
 
 #endif /* WEFT_INTERNAL_FUTURE_H */
