@@ -292,6 +292,7 @@ static void *short_task(void *arg)
 {
     volatile int x = 0;
     for (int i = 0; i < 20000; i++) x += i;
+    if (x == -1) return NULL;
     return arg;
 }
 

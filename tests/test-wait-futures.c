@@ -509,6 +509,7 @@ static void *spin_task(void *arg)
 {
     volatile int x = 0;
     for (int i = 0; i < (int)(intptr_t)arg; i++) x += i;
+    if (x == -1) return arg;
     return NULL;
 }
 
