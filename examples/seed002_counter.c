@@ -60,12 +60,11 @@ static void *thread_b(void *arg)        /* try/finally */
 {
     unprotected_loop();
     CHECK(weft_lock_acquire(&lock, true, WEFT_FOREVER));
-    int rc = WEFT_OK;
+    /* try: */
     for (int i = 0; i < N; i++)
-        count2 += 1;                    /* any early exit would `goto finally` */
+        count2 += 1;                    /* an error here would `goto finally` */
     /* finally: */
-    rc = weft_lock_release(&lock);
-    CHECK(rc);
+    CHECK(weft_lock_release(&lock));
     return NULL;
 }
 
