@@ -18,10 +18,10 @@
  *         def __call__(self):
  *             b.wait(); self.server.connect(self)
  *
- * The barrier's default timeout (10 s) applies to every wait that passes
- * WEFT_FOREVER... here each wait passes the barrier's own default; if the server
- * never came, the clients would get WEFT_ETIMEDOUT (Python: BrokenBarrierError)
- * after 10 s instead of hanging.
+ * As in Python, the timeout given to the barrier is the default for every wait:
+ * weft_barrier_wait(&b, WEFT_FOREVER) (Python's wait(timeout=None)) uses it. Had the
+ * server never come, the clients would have broken the barrier after 10 s and got
+ * WEFT_EBROKEN (Python: BrokenBarrierError) instead of hanging.
  */
 #include "demo.h"
 

@@ -31,21 +31,22 @@ static atomic_int broken_waiters;
 static void *thread_task(void *arg)
 {
     demo_sleep((double)(intptr_t)arg);     /* random.randint(0, 7), spread evenly here */
-    say("Currently %zu threads blocked on barrier\n", weft_barrier_n_waiting(&barrier));
+    say("Currently %ld threads blocked on barrier\n", weft_barrier_n_waiting(&barrier));
     int index = weft_barrier_wait(&barrier, WEFT_FOREVER);
     if (index < 0)
         CHECK(index);
     return NULL;
 }
 
-static void when_all_threads_released(void *arg)
+static int when_all_threads_released(void *arg)
 {
     say("All threads released, reported by %s\n", weft_thread_name(weft_current_thread()));
+    return 0;   /* >= 0: success (a negative value would break the barrier) */
 }
 
 static void *broken_task(void *arg)
 {
-    say("Currently %zu threads blocked on barrier\n", weft_barrier_n_waiting(&barrier));
+    say("Currently %ld threads blocked on barrier\n", weft_barrier_n_waiting(&barrier));
     int rc = weft_barrier_wait(&barrier, WEFT_FOREVER);
     CHECK_IS(rc, WEFT_EBROKEN);
     say("Barrier broken (%s)\n", weft_errname(rc));
