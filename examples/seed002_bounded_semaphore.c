@@ -12,7 +12,7 @@
  *     t1 = Thread(target = m1, args = ("1",))     # ... t7
  *
  * "Bounded" means releasing more often than acquiring is an error: Python raises
- * ValueError("Semaphore released too many times"); weft returns an error code and
+ * ValueError("Semaphore released too many times"); weft returns WEFT_EINVAL and
  * leaves the count unchanged. The program shows that too, and counts how many
  * threads are inside at once.
  */
