@@ -35,9 +35,10 @@
  * made under g_lock, so "cancelled before it fires" (PENDING -> FINISHED wins
  * over PENDING -> RUNNING) is decided by whoever takes the lock first.
  *
- * References: the creator's (create .. destroy) and, while started and not
+ * References: the creator's (create .. destroy); while started and not
  * finished, the timer's own (taken by start, dropped by whoever moves it to
- * TM_FINISHED after its last use of it). The timer owns one reference to its
+ * TM_FINISHED after its last use of it); and the scheduler's, for the moment it
+ * starts the function's thread. The timer owns one reference to its
  * weft_thread; a running thread holds its own.
  *
  * No lost wakeups: every state change and heap change is made under g_lock and
@@ -192,18 +193,24 @@ static void *sched_body(void *p)
             double left = t->deadline == WEFT__NS_FOREVER
                               ? WEFT_FOREVER
                               : (double)(t->deadline - now) / 1e9;
+            if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
             (void)weft_condition_wait(&s->cond, left);
             continue;
         }
         heap_remove(s, 0);
         atomic_store_explicit(&t->state, TM_RUNNING, memory_order_relaxed);
         atomic_store_explicit(&t->thread_started, true, memory_order_relaxed);
+        /* Hold the timer (and so its weft_thread) across the start: the
+         * function may run, finish and the timer be joined and destroyed before
+         * weft_thread_start has returned here. */
+        atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
         weft_lock_release(&g_lock);
         if (weft_thread_start(t->thread) != WEFT_OK) {
             /* The OS refused a thread: run the function here rather than lose it. */
             atomic_store_explicit(&t->thread_started, false, memory_order_relaxed);
             fire_body(t);
         }
+        timer_unref(t);
         weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     }
     weft_lock_release(&g_lock);
@@ -339,6 +346,7 @@ int weft_timer_join(weft_timer *t, double timeout)
             weft__ns now = weft__now();
             if (now >= deadline) { rc = WEFT_ETIMEDOUT; break; }
             left = (double)(deadline - now) / 1e9;
+            if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
         }
         (void)weft_condition_wait(&t->done, left);
     }
@@ -349,6 +357,7 @@ int weft_timer_join(weft_timer *t, double timeout)
     double left = deadline == WEFT__NS_FOREVER ? WEFT_FOREVER
                                                : (double)(deadline - weft__now()) / 1e9;
     if (left != WEFT_FOREVER && left < 0) left = 0;
+    if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
     rc = weft_thread_join(t->thread, left);
     return rc == WEFT_ESTATE ? WEFT_OK : rc;
 }
