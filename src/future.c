@@ -6,7 +6,7 @@
  * State word (enum weft_future_state): PENDING -> RUNNING, PENDING -> CANCELLED,
  * CANCELLED -> CANCELLED_AND_NOTIFIED, PENDING|RUNNING -> FINISHED; no other
  * transition (Python's _base.Future). Every transition happens with the future's
- * stripe lock held (internal/future.h: 64 conditions with their own locks, picked
+ * stripe lock held (internal/future.h: 64 lock + condition pairs, picked
  * by address, so a future is 80 bytes instead of carrying a lock and a condition),
  * so transitions are serialised and a waiter installed under the lock either sees
  * the final state or is on the list the transition walks. "The lock" below is
@@ -50,6 +50,16 @@
 #include "weft/thread.h"
 
 struct weft__fstripe weft__fstripes[WEFT__FSTRIPES];
+
+/* Bind each stripe's condition to its lock before main() (priority after the
+ * thread registry's 101). */
+__attribute__((constructor(102))) static void init_stripes(void)
+{
+    for (int i = 0; i < WEFT__FSTRIPES; i++) {
+        weft_lock_init(&weft__fstripes[i].lock);
+        weft_condition_init_lock(&weft__fstripes[i].cond, &weft__fstripes[i].lock);
+    }
+}
 
 /* Iterations result()/exception() re-read the state before sleeping (a pause
  * each, 40-75 ns on the test machine): docs/design/futures.md. */
