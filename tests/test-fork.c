@@ -49,6 +49,11 @@ static int child_checks(weft_thread *forker, weft_thread **others, int nothers)
         if (weft_thread_join(others[i], WEFT_FOREVER) != WEFT_OK) return 17;
     }
     if (weft_active_count() != 1) return 18;
+#ifdef WEFT_UNDER_TSAN
+    /* ThreadSanitizer cannot start threads after a multi-threaded fork
+     * ("starting new threads after multi-threaded fork is not supported"). */
+    return 0;
+#endif
     weft_thread *t;
     if (weft_thread_create(&t, ret_arg, (void *)5, NULL) != WEFT_OK) return 19;
     if (weft_thread_start(t) != WEFT_OK) return 20;
@@ -214,5 +219,36 @@ TEST(ThreadTests_test_is_alive_after_fork)
         ASSERT_EQ(wait_child(pid), 0);
         ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
         weft_thread_destroy(t);
+    }
+}
+
+static void *fork_and_check(void *arg)
+{
+    (void)arg;
+    pid_t pid = fork();
+    if (pid == 0) {
+        weft_thread *me = weft_current_thread();
+        /* only the forking thread survives; it is the main thread */
+        int rc = (me && weft_main_thread() == me && weft_active_count() == 1) ? 0 : 40;
+        exit(rc);
+    }
+    return (void *)(intptr_t)(pid < 0 ? -1 : wait_child(pid));
+}
+
+TEST(ThreadJoinOnShutdown_test_reinit_tls_after_fork)
+{
+    /* several threads fork at the same time */
+    fflush(NULL);
+    weft_thread *ts[8];
+    for (int i = 0; i < 8; i++) {
+        ASSERT_OK(weft_thread_create(&ts[i], fork_and_check, NULL, NULL));
+        ASSERT_OK(weft_thread_start(ts[i]));
+    }
+    for (int i = 0; i < 8; i++) {
+        void *r;
+        ASSERT_OK(weft_thread_join(ts[i], WEFT_FOREVER));
+        ASSERT_OK(weft_thread_result(ts[i], &r));
+        ASSERT_EQ((intptr_t)r, 0);
+        weft_thread_destroy(ts[i]);
     }
 }
