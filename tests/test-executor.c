@@ -113,9 +113,11 @@ TEST(ExecutorTest_test_map_timeout)
     ASSERT_OK(weft_future_set_result(open, NULL));
     args[0] = args[1] = open;
     size_t failed = 0;
+    /* Long enough (scaled) for the two open tasks to finish on a slow run. */
+    double timeout = 0.2 * weft_test_factor();
     double t0 = weft_test_now();
-    ASSERT_RC(weft_executor_map(ex, gated_task, args, 3, res, 0.1, 1, &failed), WEFT_ETIMEDOUT);
-    ASSERT_ELAPSED_AT_LEAST(t0, 0.1);
+    ASSERT_RC(weft_executor_map(ex, gated_task, args, 3, res, timeout, 1, &failed), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_LEAST(t0, timeout);
     ASSERT_EQ(failed, 2);
     ASSERT_EQ((intptr_t)res[0], 1);
     ASSERT_EQ((intptr_t)res[1], 1);
