@@ -47,18 +47,29 @@
 #include "internal/clock.h"
 #include "internal/failure.h"
 #include "internal/future.h"
+#include "internal/os.h"
 #include "weft/thread.h"
 
 struct weft__fstripe weft__fstripes[WEFT__FSTRIPES];
 
-/* Bind each stripe's condition to its lock before main() (priority after the
- * thread registry's 101). */
-__attribute__((constructor(102))) static void init_stripes(void)
+static void reset_stripes(void)
 {
     for (int i = 0; i < WEFT__FSTRIPES; i++) {
         weft_lock_init(&weft__fstripes[i].lock);
         weft_condition_init_lock(&weft__fstripes[i].cond, &weft__fstripes[i].lock);
     }
+}
+
+/* Bind each stripe's condition to its lock before main() (priority after the
+ * thread registry's 101). In a child of fork() the stripes are reset: a stripe
+ * lock held by a parent thread that does not exist in the child would otherwise
+ * block every future of that stripe forever (CPython re-creates its global
+ * shutdown lock after fork for the same reason). Waiters of the parent's other
+ * threads do not exist in the child either, so dropping them is right. */
+__attribute__((constructor(102))) static void init_stripes(void)
+{
+    reset_stripes();
+    (void)weft__os_atfork(NULL, NULL, reset_stripes);
 }
 
 /* Iterations result()/exception() re-read the state before sleeping (a pause

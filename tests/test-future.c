@@ -595,3 +595,53 @@ SLOW_TEST(FutureStress_cancel_vs_set_result)
         weft_future_unref(r.f);
     }
 }
+
+/* ---- fork ------------------------------------------------------------------ */
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal/future.h"
+
+struct holder {
+    weft_future *f;
+    WEFT_ATOMIC(int) locked;
+    WEFT_ATOMIC(int) release;
+};
+
+static void hold_stripe(void *arg, int index)
+{
+    struct holder *h = arg;
+    weft__flock(h->f);
+    atomic_store(&h->locked, 1);
+    while (!atomic_load(&h->release)) weft_test_sleep(0.001);
+    weft__funlock(h->f);
+}
+
+TEST(FutureFork_stripe_lock_held_at_fork)
+{
+    /* A parent thread holds the future's stripe lock while the main thread forks:
+     * the child can still complete and read futures (the stripes are reset). */
+    struct holder h;
+    h.f = mk(WEFT_FUTURE_PENDING);
+    atomic_init(&h.locked, 0);
+    atomic_init(&h.release, 0);
+    weft_test_threads *t = weft_test_start(1, hold_stripe, &h);
+    WAIT_UNTIL(atomic_load(&h.locked), 10.0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        void *v = NULL;
+        int ok = weft_future_set_result(h.f, (void *)9) == WEFT_OK &&
+                 weft_future_result(h.f, 0, &v) == WEFT_OK && (intptr_t)v == 9;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    atomic_store(&h.release, 1);
+    weft_test_join(t);
+    ASSERT_EQ(weft_future_state(h.f), WEFT_FUTURE_PENDING); /* the parent's is untouched */
+    weft_future_unref(h.f);
+}
