@@ -72,9 +72,22 @@ static const weft_lock_ops lock_ops = { l_acquire, l_release, l_is_owned, NULL, 
 static const weft_lock_ops rlock_ops = { r_acquire, r_release, r_is_owned, r_release_save,
                                          r_acquire_restore };
 
+/* WEFT_DEBUG: destroy points ops here; every entry point checks it. */
+static const weft_lock_ops destroyed_ops = { l_acquire, l_release, l_is_owned, NULL, NULL };
+#ifdef WEFT_DEBUG
+#  define CHECK_COND(c)                                                           \
+    do {                                                                          \
+        if ((c)->ops == &destroyed_ops)                                           \
+            weft__debug_destroyed(__FILE__, __LINE__, __func__, (c));             \
+    } while (0)
+#else
+#  define CHECK_COND(c) ((void)0)
+#endif
+
 /* The lock and its ops; a zero-filled condition uses its own RLock. */
 static inline const weft_lock_ops *ops_of(weft_condition *c, void **lock)
 {
+    CHECK_COND(c);
     if (c->ops) {
         *lock = c->lock;
         return c->ops;
@@ -130,6 +143,11 @@ void weft_condition_destroy(weft_condition *cond)
 {
     if (!cond) return;
     weft_rlock_destroy(&cond->own);
+#ifdef WEFT_DEBUG
+    cond->ops = &destroyed_ops;
+#else
+    (void)destroyed_ops;
+#endif
 }
 
 /* ---- delegation ---------------------------------------------------------------- */

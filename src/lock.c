@@ -74,6 +74,11 @@
 #define WAITER_ONE WEFT__LOCK_WAITER_ONE
 #define WAITERS(s) WEFT__LOCK_WAITERS(s)
 
+/* helgrind/drd: the word is only accessed atomically. init says so; the slow
+ * paths say it again for statically initialised locks that never ran init.
+ * Nothing in a normal build. */
+#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof (lock)->state)
+
 /* Go's starvationThresholdNs (src/sync/mutex.go): 1 ms. A waiter that has not
  * got the lock after this long stops letting newcomers barge. */
 #ifndef STARVE_NS
@@ -122,6 +127,7 @@ void weft_lock_destroy(weft_lock *lock)
 bool weft_lock_locked(const weft_lock *lock)
 {
     if (!lock) return false;
+    BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     return (s & LOCKED) != 0;
@@ -142,6 +148,7 @@ static int try_take(weft_lock *lock, uint32_t s)
 
 static int acquire_slow(weft_lock *lock, weft__ns deadline)
 {
+    BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
 
@@ -251,6 +258,7 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
     weft__ns deadline;
     int rc = weft__lock_acquire_args(blocking, timeout, &deadline);
     if (rc != WEFT_OK) return rc;
+    BENIGN(lock);
     s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     if (deadline == 0) {
@@ -278,6 +286,7 @@ int weft_lock_release(weft_lock *lock)
     if (atomic_compare_exchange_strong_explicit(&lock->state, &s, 0, memory_order_release,
                                                 memory_order_relaxed))
         return WEFT_OK;
+    BENIGN(lock);
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
         if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */

@@ -751,3 +751,34 @@ SLOW_TEST(stress_timeout_notify_race)
     weft_test_join(t);
     printf("%ld of %d rounds notified before the waiter left\n", hits, s.round);
 }
+
+#ifdef WEFT_DEBUG
+#include "lock-test-util.h"
+static void use_destroyed_notify(void)
+{
+    weft_lock l = WEFT_LOCK_INIT;
+    weft_condition c;
+    ASSERT_OK(weft_condition_init_lock(&c, &l));
+    weft_condition_destroy(&c);
+    (void)weft_condition_notify(&c, 1);
+}
+static void use_destroyed_wait(void)
+{
+    weft_condition c;
+    weft_condition_init(&c);
+    weft_condition_destroy(&c);
+    (void)weft_condition_wait(&c, 0);
+}
+#endif
+
+TEST(debug_use_after_destroy_aborts)
+{
+#ifdef WEFT_DEBUG
+    expect_debug_abort(use_destroyed_notify, "used after destroy", "condition.c");
+    expect_debug_abort(use_destroyed_wait, "used after destroy", "condition.c");
+#else
+    weft_condition c;
+    weft_condition_init(&c);
+    weft_condition_destroy(&c);
+#endif
+}

@@ -456,3 +456,53 @@ SLOW_TEST(stress_fairness_hog_cannot_starve_waiter)
     ASSERT_ELAPSED_AT_MOST(t0, 5);
     ASSERT_EQ(atomic_load(&h.lock.state), 0);
 }
+
+/* ---- WEFT_DEBUG: use after destroy aborts with file, line, function, address ---- */
+
+#ifdef WEFT_DEBUG
+#include "lock-test-util.h"
+static void use_destroyed_acquire(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_acquire(&l, true, WEFT_FOREVER);
+}
+static void use_destroyed_release(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_release(&l);
+}
+static void use_destroyed_try(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_acquire(&l, false, WEFT_FOREVER);
+}
+static void use_destroyed_locked(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_locked(&l);
+}
+#endif
+
+TEST(debug_use_after_destroy_aborts)
+{
+#ifdef WEFT_DEBUG
+    expect_debug_abort(use_destroyed_acquire, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_release, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_try, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_locked, "used after destroy", "weft_lock_locked");
+#else
+    /* Non-debug builds do not check (the fast path stays one CAS). */
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    ASSERT_EQ(atomic_load(&l.state), 0); /* destroy wrote nothing */
+#endif
+}
