@@ -5,7 +5,8 @@
  * --------------------------------------------------------------
  *   bit 0      LOCKED    somebody holds the lock (or it is being handed off)
  *   bit 1      HANDOFF   the releaser handed the lock directly to the starving
- *                        waiter; LOCKED stays set until that waiter claims it
+ *                        waiter, whose acquire has thereby succeeded; it clears
+ *                        the bit when it runs
  *   bit 2      STARVING  one waiter (the "starver") has waited longer than
  *                        STARVE_NS; newcomers and other waiters must not take the
  *                        lock, the next release hands it to the starver
@@ -34,7 +35,10 @@
  * LIFO).
  *
  * Invariants
- *   - HANDOFF implies LOCKED and STARVING.
+ *   - HANDOFF implies STARVING. HANDOFF|LOCKED: handed to the starver, not yet
+ *     claimed. HANDOFF without LOCKED: handed to the starver and then released
+ *     by another thread before the claim; the starver's acquire still succeeds
+ *     and the lock stays free (it wakes a waiter when it claims).
  *   - STARVING is set by exactly one waiter (the starver), which stays counted in
  *     the waiters field until it clears STARVING (claim, take, or timeout).
  *   - A thread sleeps only on a value that has LOCKED or STARVING set (someone
@@ -171,9 +175,18 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
     for (;;) {
         uint32_t want;
         uint32_t mine = WOKEN | (starver ? STARVING : 0); /* bits we clear when leaving */
+        int wake_after = 0;
         if (starver && (s & HANDOFF)) {
-            /* The releaser handed the lock to us: LOCKED stays set. */
+            /* The releaser handed the lock to us: our acquire has succeeded.
+             * LOCKED still set: we hold it. LOCKED clear: another thread has
+             * already released our lock (any thread may release a Lock), so it
+             * stays free, and we do what that release could not: wake a waiter
+             * (they slept on STARVING while it was reserved for us). */
             want = (s & ~(HANDOFF | mine)) - WAITER_ONE;
+            if (!(s & LOCKED) && WAITERS(want)) {
+                want |= WOKEN;
+                wake_after = 1;
+            }
         } else if (!(s & LOCKED) && (starver || !(s & STARVING))) {
             want = ((s | LOCKED) & ~mine) - WAITER_ONE;
         } else if (timed_out) {
@@ -206,11 +219,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
             continue;
         }
         /* acquire: pairs with the releaser's CAS, so the previous critical section
-         * happens before ours. */
+         * happens before ours (release too, for a handoff that ends free). */
         if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
-                                                  memory_order_acquire,
-                                                  memory_order_relaxed))
+                                                  memory_order_acq_rel,
+                                                  memory_order_relaxed)) {
+            if (wake_after) weft__wake(&lock->state, 1);
             return WEFT_OK;
+        }
     }
 }
 
@@ -293,11 +308,15 @@ int weft_lock_release(weft_lock *lock)
         uint32_t want;
         int wake;
         if (s & HANDOFF) {
-            /* Released again before the starver claimed it (any thread may
-             * release a Lock): make it free; the starver may take a free lock
-             * even while STARVING, so wake everyone to be sure it runs. */
-            want = s & ~(LOCKED | HANDOFF);
-            wake = WEFT__WAKE_ALL;
+            /* The lock was handed to the starver, which has not claimed it yet:
+             * this releases the starver's lock (any thread may release a Lock).
+             * Keep HANDOFF so the starver's acquire still succeeds, clear LOCKED
+             * so the lock is free afterwards. The handoff's wake-all already
+             * woke the starver, and it never sleeps on a HANDOFF value, so
+             * there is nobody to wake; the starver wakes a waiter when it
+             * claims (see acquire_slow). */
+            want = s & ~LOCKED;
+            wake = 0;
         } else if (s & STARVING) {
             /* Hand the lock to the starver: it stays LOCKED, nobody can barge. */
             want = s | HANDOFF;

@@ -506,3 +506,54 @@ TEST(debug_use_after_destroy_aborts)
     ASSERT_EQ(atomic_load(&l.state), 0); /* destroy wrote nothing */
 #endif
 }
+
+/* A Lock used as Python code often does, as a binary semaphore released by
+ * another thread: consumers block in acquire (forever, timed and poll), the
+ * main thread releases whenever the lock is held again. Every release lets
+ * exactly one acquire through, so consumed == releases (+/- the final state). A
+ * lost wakeup hangs the test; releases often land while a starving consumer's
+ * handoff is pending, the path where a release frees a handed-off lock. */
+struct sem { weft_lock l; _Atomic long consumed; _Atomic int stop; };
+
+static void sem_consumer(void *p, int i)
+{
+    struct sem *s = p;
+    for (long k = 0; !atomic_load(&s->stop); k++) {
+        int rc = weft_lock_acquire(&s->l, true, (k + i) % 3 == 0 ? 0.002 :
+                                   (k + i) % 3 == 1 ? 0 : WEFT_FOREVER);
+        ASSERT(rc == WEFT_OK || rc == WEFT_ETIMEDOUT);
+        if (rc == WEFT_OK) atomic_fetch_add(&s->consumed, 1);
+    }
+}
+
+SLOW_TEST(stress_release_by_other_thread_exact)
+{
+    static struct sem s;
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    const int K = 4;
+    long n = weft_test_iters(20000), releases = 0;
+    weft_test_threads *ts = weft_test_start(K, sem_consumer, &s);
+    for (long i = 0; i < n; i++) {
+        for (int spin = 0; !weft_lock_locked(&s.l); spin++)
+            if (spin > 100) weft_test_sleep(0.00001);
+        ASSERT_OK(weft_lock_release(&s.l));
+        releases++;
+    }
+    atomic_store(&s.stop, 1);
+    while (weft_test_finished(ts) < K) {
+        if (weft_lock_locked(&s.l)) {
+            ASSERT_OK(weft_lock_release(&s.l));
+            releases++;
+        }
+        weft_test_sleep(0.0001);
+    }
+    weft_test_join(ts);
+    long consumed = atomic_load(&s.consumed);
+    /* The lock was held at the start: each release freed it, each consumed
+     * acquire took it. */
+    bool held = weft_lock_locked(&s.l);
+    ASSERT_EQ(consumed, held ? releases : releases - 1);
+    if (held) ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_EQ(atomic_load(&s.l.state), 0);
+}
