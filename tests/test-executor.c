@@ -598,6 +598,40 @@ TEST(ExecutorDeadlockTest_test_error_during_func_exec_on_worker)
     weft_executor_destroy(ex);
 }
 
+static uint64_t task_ident;
+static void *ident_task(void *arg)
+{
+    task_ident = weft_get_ident();
+    weft_future_result(arg, WEFT_FOREVER, NULL);
+    return NULL;
+}
+
+static uint64_t cb_ident;
+static void ident_cb(weft_future *f, void *ud)
+{
+    cb_ident = weft_get_ident();
+}
+
+TEST(ExecutorTest_test_callback_runs_in_worker)
+{
+    /* Python: callbacks run in the thread that completes the future. */
+    weft_executor *ex = mkexec(1);
+    weft_future *gate, *f;
+    ASSERT_OK(weft_future_create(&gate));
+    ASSERT_OK(weft_executor_submit(ex, ident_task, gate, &f));
+    WAIT_UNTIL(weft_future_running(f), 10.0);
+    ASSERT_OK(weft_future_add_done_callback(f, ident_cb, NULL));
+    ASSERT_OK(weft_future_set_result(gate, NULL));
+    ASSERT_OK(weft_future_result(f, WEFT_FOREVER, NULL));
+    ASSERT_OK(weft_executor_shutdown(ex, true, false)); /* the callback has returned */
+    ASSERT_NE(cb_ident, 0);
+    ASSERT_EQ(cb_ident, task_ident);
+    ASSERT_NE(cb_ident, weft_get_ident());
+    weft_future_unref(f);
+    weft_future_unref(gate);
+    weft_executor_destroy(ex);
+}
+
 /* A task that submits to its own executor and waits (allowed with > 1 worker). */
 static weft_executor *nested_ex;
 static void *nested_task(void *arg)

@@ -268,6 +268,34 @@ TEST(ThreadPoolWaitTests_test_pending_calls_race)
     for (int i = 0; i < N; i++) weft_future_unref(fs[i]);
 }
 
+static void open_gate_later(void *arg, int index)
+{
+    weft_test_sleep(0.03); /* let the main thread block first; not for ordering */
+    ASSERT_OK(weft_future_set_result(arg, NULL));
+}
+
+TEST(WaitTests_test_first_completed_wakes_on_completion)
+{
+    /* Nothing is done when wait starts; it returns when one finishes. */
+    weft_executor *ex = mkexec(2);
+    weft_future *g1 = mk(WEFT_FUTURE_PENDING), *g2 = mk(WEFT_FUTURE_PENDING), *f1, *f2;
+    ASSERT_OK(weft_executor_submit(ex, gated_task, g1, &f1));
+    ASSERT_OK(weft_executor_submit(ex, gated_task, g2, &f2));
+    weft_test_threads *t = weft_test_start(1, open_gate_later, g2);
+    weft_future *fs[2] = { f1, f2 }, *done[2], *nd[2];
+    size_t ndone, nnd;
+    ASSERT_OK(weft_futures_wait(fs, 2, WEFT_FOREVER, WEFT_FIRST_COMPLETED, done, &ndone, nd, &nnd));
+    ASSERT_EQ(ndone, 1);
+    ASSERT_PTR_EQ(done[0], f2);
+    ASSERT_EQ(nnd, 1);
+    ASSERT_PTR_EQ(nd[0], f1);
+    weft_test_join(t);
+    ASSERT_OK(weft_future_set_result(g1, NULL));
+    weft_executor_destroy(ex);
+    weft_future *all[] = { g1, g2, f1, f2 };
+    for (int i = 0; i < 4; i++) weft_future_unref(all[i]);
+}
+
 TEST(WaitTests_test_cancel_does_not_wake)
 {
     /* A plain cancel() does not wake wait(); the notification by an executor
