@@ -264,6 +264,7 @@ TEST(misuse_acquire_negative_timeout)
     check_bad_args(true, -100, WEFT_EINVAL);
     check_bad_args(true, -1e-12, WEFT_EINVAL);
     check_bad_args(true, -1.5, WEFT_EINVAL);
+    check_bad_args(true, -5e9, WEFT_EINVAL); /* still fits the clock: ValueError */
     check_bad_args(true, -0.5, WEFT_EINVAL);
 }
 
@@ -279,6 +280,13 @@ TEST(misuse_acquire_timeout_too_big)
     check_bad_args(true, 1e100, WEFT_EOVERFLOW);
     check_bad_args(true, INFINITY, WEFT_EOVERFLOW);
     check_bad_args(true, -INFINITY, WEFT_EOVERFLOW); /* Python: OverflowError too */
+    /* CPython converts before any other check: too large either way overflows,
+     * even for a non-blocking call. */
+    check_bad_args(true, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(true, -WEFT_TIMEOUT_MAX - 1, WEFT_EOVERFLOW);
+    check_bad_args(false, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EOVERFLOW);
+    check_bad_args(false, INFINITY, WEFT_EOVERFLOW);
 }
 
 TEST(misuse_acquire_nonblocking_with_timeout)
@@ -286,7 +294,8 @@ TEST(misuse_acquire_nonblocking_with_timeout)
     check_bad_args(false, 0, WEFT_EINVAL);
     check_bad_args(false, 1, WEFT_EINVAL);
     check_bad_args(false, -2, WEFT_EINVAL);
-    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EINVAL);
+    check_bad_args(false, WEFT_TIMEOUT_MAX, WEFT_EINVAL);
+    check_bad_args(false, -5e9, WEFT_EINVAL);
 }
 
 /* ---- stress -------------------------------------------------------------------- */
