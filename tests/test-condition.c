@@ -9,6 +9,7 @@
  */
 #include "harness.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "internal/condition.h"
@@ -778,4 +779,31 @@ TEST(debug_use_after_destroy_aborts)
     weft_condition_init(&c);
     weft_condition_destroy(&c);
 #endif
+}
+
+static void errno_notifier(void *p, int i)
+{
+    struct cv *c = p;
+    WAIT_UNTIL(nwaiters(c) == 1, 10);
+    lock_cv(c);
+    errno = 555;
+    ASSERT_OK(weft_condition_notify(&c->cond, 1));
+    ASSERT_EQ(errno, 555);
+    unlock_cv(c);
+}
+
+TEST(errno_is_preserved)
+{
+    static struct cv c;
+    cv_init(&c, OWN);
+    errno = 4321;
+    lock_cv(&c);
+    ASSERT_RC(weft_condition_wait(&c.cond, 0.002), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_condition_wait(&c.cond, 1e100), WEFT_EOVERFLOW);
+    weft_test_threads *t = weft_test_start(1, errno_notifier, &c);
+    ASSERT_OK(weft_condition_wait(&c.cond, WEFT_FOREVER));
+    unlock_cv(&c);
+    weft_test_join(t);
+    ASSERT_RC(weft_condition_notify(&c.cond, 1), WEFT_EPERM);
+    ASSERT_EQ(errno, 4321);
 }
