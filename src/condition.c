@@ -196,12 +196,15 @@ static void unlink_node(weft_condition *c, struct weft__cond_waiter *w)
 /* ---- wait ---------------------------------------------------------------------- */
 
 /* Validate a Condition.wait timeout: WEFT_FOREVER blocks, > WEFT_TIMEOUT_MAX
- * overflows, everything else that is not positive (0, negatives, NaN) polls. */
+ * (and +inf) overflows, everything else that is not positive (0, negatives
+ * including -inf, NaN) polls - CPython only converts a timeout > 0. */
 static int wait_deadline(double timeout, weft__ns *deadline)
 {
     switch (weft__timeout_class(timeout)) {
     case WEFT__T_FOREVER: *deadline = WEFT__NS_FOREVER; return WEFT_OK;
-    case WEFT__T_TOO_BIG: return WEFT_EOVERFLOW;
+    case WEFT__T_TOO_BIG:
+        if (timeout < 0) { *deadline = 0; return WEFT_OK; } /* -inf: poll */
+        return WEFT_EOVERFLOW;
     case WEFT__T_POSITIVE: *deadline = weft__deadline_after(timeout); return WEFT_OK;
     default: *deadline = 0; return WEFT_OK; /* 0, other negatives, NaN: poll */
     }

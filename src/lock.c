@@ -235,7 +235,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
  * before its owner check, as CPython does. */
 int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
 {
+    /* CPython's order: NaN (ValueError), then a value that does not fit the
+     * nanosecond clock in either direction (OverflowError, even for a
+     * non-blocking call or a huge negative), then "can't specify a timeout for a
+     * non-blocking call", then "must be a non-negative number". */
     enum weft__tclass c = weft__timeout_class(timeout);
+    if (c == WEFT__T_NAN) return WEFT_EINVAL;
+    if (c == WEFT__T_TOO_BIG || timeout < -WEFT_TIMEOUT_MAX) return WEFT_EOVERFLOW;
     if (!blocking) {
         if (c != WEFT__T_FOREVER) return WEFT_EINVAL;
         *deadline = 0;
@@ -245,10 +251,7 @@ int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
     case WEFT__T_FOREVER: *deadline = WEFT__NS_FOREVER; return WEFT_OK;
     case WEFT__T_ZERO: *deadline = 0; return WEFT_OK;
     case WEFT__T_POSITIVE: *deadline = -1; return WEFT_OK; /* computed when needed */
-    case WEFT__T_TOO_BIG: return WEFT_EOVERFLOW;
-    case WEFT__T_NEGATIVE:
-    case WEFT__T_NAN:
-    default: return WEFT_EINVAL;
+    default: return WEFT_EINVAL; /* negative other than -1 */
     }
 }
 

@@ -14,6 +14,7 @@
 #include "harness.h"
 
 #include <limits.h>
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "internal/wait.h"
@@ -264,6 +265,7 @@ TEST(misuse_acquire_negative_timeout)
     check_bad_args(true, -100, WEFT_EINVAL);
     check_bad_args(true, -1e-12, WEFT_EINVAL);
     check_bad_args(true, -1.5, WEFT_EINVAL);
+    check_bad_args(true, -5e9, WEFT_EINVAL); /* still fits the clock: ValueError */
     check_bad_args(true, -0.5, WEFT_EINVAL);
 }
 
@@ -279,6 +281,13 @@ TEST(misuse_acquire_timeout_too_big)
     check_bad_args(true, 1e100, WEFT_EOVERFLOW);
     check_bad_args(true, INFINITY, WEFT_EOVERFLOW);
     check_bad_args(true, -INFINITY, WEFT_EOVERFLOW); /* Python: OverflowError too */
+    /* CPython converts before any other check: too large either way overflows,
+     * even for a non-blocking call. */
+    check_bad_args(true, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(true, -WEFT_TIMEOUT_MAX - 1, WEFT_EOVERFLOW);
+    check_bad_args(false, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EOVERFLOW);
+    check_bad_args(false, INFINITY, WEFT_EOVERFLOW);
 }
 
 TEST(misuse_acquire_nonblocking_with_timeout)
@@ -286,7 +295,8 @@ TEST(misuse_acquire_nonblocking_with_timeout)
     check_bad_args(false, 0, WEFT_EINVAL);
     check_bad_args(false, 1, WEFT_EINVAL);
     check_bad_args(false, -2, WEFT_EINVAL);
-    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EINVAL);
+    check_bad_args(false, WEFT_TIMEOUT_MAX, WEFT_EINVAL);
+    check_bad_args(false, -5e9, WEFT_EINVAL);
 }
 
 /* ---- stress -------------------------------------------------------------------- */
@@ -556,4 +566,34 @@ SLOW_TEST(stress_release_by_other_thread_exact)
     ASSERT_EQ(consumed, held ? releases : releases - 1);
     if (held) ASSERT_OK(weft_lock_release(&s.l));
     ASSERT_EQ(atomic_load(&s.l.state), 0);
+}
+
+/* errno is never touched: not by the fast paths, not by a timed-out wait, not by
+ * a contended sleep and wake (GLib's mutex test checks the same). */
+static void errno_worker(void *p, int i)
+{
+    struct lk_res *r = p;
+    errno = 777;
+    r->rc[i] = weft_lock_acquire(&r->lock, true, 30);
+    ASSERT_EQ(errno, 777);
+    ASSERT_OK(weft_lock_release(&r->lock));
+    ASSERT_EQ(errno, 777);
+}
+
+TEST(errno_is_preserved)
+{
+    static struct lk_res r = { WEFT_LOCK_INIT, { 99 }, 0 };
+    errno = 12345;
+    ASSERT_OK(weft_lock_acquire(&r.lock, true, WEFT_FOREVER));
+    ASSERT_RC(weft_lock_acquire(&r.lock, true, 0.002), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_lock_acquire(&r.lock, false, WEFT_FOREVER), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_lock_acquire(&r.lock, true, -5), WEFT_EINVAL);
+    ASSERT_EQ(errno, 12345);
+    weft_test_threads *ts = weft_test_start(1, errno_worker, &r);
+    WAIT_UNTIL(waiters_of(&r.lock) == 1, 10);
+    ASSERT_OK(weft_lock_release(&r.lock)); /* wakes the sleeper */
+    weft_test_join(ts);
+    ASSERT_RC(r.rc[0], WEFT_OK);
+    ASSERT_RC(weft_lock_release(&r.lock), WEFT_EPERM);
+    ASSERT_EQ(errno, 12345);
 }

@@ -338,11 +338,13 @@ static void check_bad_args(bool blocking, double timeout, int expect)
 }
 
 TEST(misuse_acquire_negative_timeout) { check_bad_args(true, -100, WEFT_EINVAL); check_bad_args(true, -1e-12, WEFT_EINVAL); }
-TEST(misuse_acquire_nan_timeout) { check_bad_args(true, NAN, WEFT_EINVAL); }
+TEST(misuse_acquire_nan_timeout) { check_bad_args(true, NAN, WEFT_EINVAL); check_bad_args(false, NAN, WEFT_EINVAL); }
 TEST(misuse_acquire_timeout_too_big)
 {
     check_bad_args(true, WEFT_TIMEOUT_MAX + 1, WEFT_EOVERFLOW);
     check_bad_args(true, INFINITY, WEFT_EOVERFLOW);
+    check_bad_args(true, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EOVERFLOW);
 }
 TEST(misuse_acquire_nonblocking_with_timeout)
 {

@@ -29,7 +29,10 @@ WEFT_BEGIN_DECLS
 /* A caller-supplied lock. acquire/release/is_owned are required. release_save and
  * acquire_restore are for reentrant locks (release all levels, return them in
  * *state; take the lock back with that state); if NULL, release/acquire are used
- * once each, as CPython does for locks without _release_save. */
+ * once each, as CPython does for locks without _release_save. wait takes the lock
+ * back with acquire(lock, true, WEFT_FOREVER) (or acquire_restore), which must not
+ * fail: wait retries it until it succeeds, because the waiter must be unlinked
+ * under the lock before wait returns. */
 typedef struct weft_lock_ops {
     int (*acquire)(void *lock, bool blocking, double timeout);
     int (*release)(void *lock);
