@@ -245,11 +245,24 @@ int weft__tstate_register(void)
 
 /* ---- fork ------------------------------------------------------------------- */
 
-static void fork_prepare(void) { weft__glock_acquire(); }
-static void fork_parent(void) { weft__glock_release(); }
+/* Registered first (constructor 101), so these run after every other weft
+ * prepare handler and before every other parent/child handler. The wait/wake
+ * backend's hooks run innermost: nothing may sleep or wake between them. */
+static void fork_prepare(void)
+{
+    weft__glock_acquire();
+    weft__wait_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    weft__wait_fork_parent();
+    weft__glock_release();
+}
 
 static void fork_child(void)
 {
+    weft__wait_fork_child();
     weft_lock_init(&weft__glock);   /* its holder (prepare) does not exist here */
     weft__ts.tid = 0;
     weft_thread *me = weft__ts.thread;

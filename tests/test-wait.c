@@ -226,3 +226,63 @@ TEST(timeout_classes)
     ASSERT_EQ(weft__timeout_class(WEFT_TIMEOUT_MAX * 2), WEFT__T_TOO_BIG);
     ASSERT_EQ(weft__timeout_class(0.5), WEFT__T_POSITIVE);
 }
+
+/* fork() while other threads are inside the wait/wake layer: the child (only the
+ * forking thread) can wait and wake on any address, so no bucket or kernel state
+ * of the parent's threads is left behind. A bucket lock held by a parent thread
+ * at the moment of fork() would hang the child, which the parent sees as a
+ * timed-out waitpid. (weft's fork handlers live in thread.c, so this also checks
+ * that they call the backend's hooks.) */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct churn { _Atomic uint32_t words[64]; _Atomic int stop; };
+
+static void churner(void *p, int i)
+{
+    struct churn *c = p;
+    unsigned k = (unsigned)i * 7u;
+    while (!atomic_load(&c->stop)) {
+        _Atomic uint32_t *w = &c->words[k++ % 64];
+        weft__wait(w, atomic_load(w), weft__deadline_after(0.00005));
+        atomic_fetch_add_explicit(w, 1, memory_order_release);
+        weft__wake(w, WEFT__WAKE_ALL);
+    }
+}
+
+TEST(fork_while_threads_wait_and_wake)
+{
+    static struct churn c;
+    weft_test_threads *ts = weft_test_start(2, churner, &c);
+    (void)weft_current_thread(); /* weft's fork handlers are registered */
+    int forks = (int)weft_test_iters(150);
+    for (int f = 0; f < forks; f++) {
+        pid_t pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+            for (int i = 0; i < 64; i++) {
+                _Atomic uint32_t *w = &c.words[i];
+                if (weft__wait(w, atomic_load(w), weft__deadline_after(0.0001)) != WEFT_ETIMEDOUT &&
+                    weft__wait(w, atomic_load(w), weft__deadline_after(0.0001)) != WEFT_ETIMEDOUT)
+                    _exit(3); /* nobody else exists to wake or change it twice */
+                weft__wake(w, WEFT__WAKE_ALL);
+            }
+            _exit(0);
+        }
+        int status = 0;
+        double dl = weft_test_now() + 10 * weft_test_factor();
+        pid_t r;
+        while ((r = waitpid(pid, &status, WNOHANG)) == 0 && weft_test_now() < dl)
+            weft_test_sleep(0.001);
+        if (r == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            weft_test_fail(__FILE__, __LINE__, "fork child %d hung in the wait layer", f);
+        }
+        ASSERT(WIFEXITED(status));
+        ASSERT_EQ(WEXITSTATUS(status), 0);
+    }
+    atomic_store(&c.stop, 1);
+    weft_test_join(ts);
+}

@@ -53,6 +53,19 @@ WEFT__HIDDEN int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected
                             weft__ns deadline);
 WEFT__HIDDEN void weft__wake(const WEFT_ATOMIC(uint32_t) *addr, int n);
 
+/* Fork support. thread.c's fork handlers call these, and nothing else does:
+ *   weft__wait_fork_prepare()  last thing before fork(), after weft's own prepare
+ *                              handlers took their locks (they may still need to
+ *                              sleep and wake while doing so)
+ *   weft__wait_fork_parent()   first thing after fork() in the parent
+ *   weft__wait_fork_child()    first thing after fork() in the child
+ * Between prepare and parent/child the backend may hold internal locks: no
+ * weft__wait or weft__wake may run in the forking thread in between. In the child
+ * every waiter of the parent is gone; the backend forgets them. */
+WEFT__HIDDEN void weft__wait_fork_prepare(void);
+WEFT__HIDDEN void weft__wait_fork_parent(void);
+WEFT__HIDDEN void weft__wait_fork_child(void);
+
 /* The name of the compiled backend ("futex" or "parking"), for tests and reports. */
 WEFT__HIDDEN const char *weft__wait_backend(void);
 

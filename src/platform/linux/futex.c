@@ -33,6 +33,11 @@
 
 const char *weft__wait_backend(void) { return "futex"; }
 
+/* The kernel keeps no futex state that outlives a thread: nothing to do at fork. */
+void weft__wait_fork_prepare(void) {}
+void weft__wait_fork_parent(void) {}
+void weft__wait_fork_child(void) {}
+
 int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns deadline)
 {
     int saved = errno;

@@ -22,13 +22,17 @@
  *   wake(addr, 1) releases exactly one waiter of addr.
  * - A timed-out waiter unlinks its own node under the bucket lock.
  *
- * fork: a child handler (registered when the table is first used) re-initialises
- * every bucket's mutex and condvar and empties its list. Only the forking thread
- * exists in the child and it is not parked, so no node in any list belongs to a
- * live thread; a bucket mutex that another thread of the parent held at the
- * moment of fork() would otherwise stay locked forever in the child. No prepare
- * handler: taking all bucket locks before fork() would deadlock against weft's
- * own prepare handlers, which may need to park (thread.c takes its registry lock).
+ * fork (weft__wait_fork_*, called by thread.c's fork handlers after weft's own
+ * prepare handlers took their locks): prepare takes every bucket lock, in index
+ * order, so no other thread is inside a bucket at the moment of fork(); the
+ * parent releases them; the child empties every waiter list (only the forking
+ * thread exists in the child, and it is not parked), re-initialises the condvars
+ * (their waiters are gone) and releases the locks it holds. Taking the locks (not
+ * merely re-initialising them in the child) also orders every other thread's last
+ * use of a bucket before the child's reset, which ThreadSanitizer checks. The
+ * hooks are called from thread.c rather than registered with pthread_atfork here
+ * because prepare handlers run in reverse order of registration, and weft's other
+ * prepare handlers may still sleep or wake while taking their locks.
  *
  * BUCKETS = 251: a prime, as Go's semTabSize (src/runtime/sema.go: "Prime to not
  * correlate with any user patterns"); each bucket is padded to 128 bytes (two
@@ -62,23 +66,46 @@ struct bucket {
 static struct bucket table[BUCKETS];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-static void table_reset(void)
+static void init_condvars(void)
 {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    for (int i = 0; i < BUCKETS; i++) {
-        pthread_mutex_init(&table[i].mu, NULL);
-        pthread_cond_init(&table[i].cv, &ca);
-        table[i].head = NULL;
-    }
+    for (int i = 0; i < BUCKETS; i++) pthread_cond_init(&table[i].cv, &ca);
     pthread_condattr_destroy(&ca);
 }
 
 static void table_init(void)
 {
-    table_reset();
-    pthread_atfork(NULL, NULL, table_reset);
+    for (int i = 0; i < BUCKETS; i++) {
+        pthread_mutex_init(&table[i].mu, NULL);
+        table[i].head = NULL;
+    }
+    init_condvars();
+}
+
+void weft__wait_fork_prepare(void)
+{
+    int saved = errno;
+    pthread_once(&table_once, table_init);
+    for (int i = 0; i < BUCKETS; i++) pthread_mutex_lock(&table[i].mu);
+    errno = saved;
+}
+
+void weft__wait_fork_parent(void)
+{
+    int saved = errno;
+    for (int i = BUCKETS - 1; i >= 0; i--) pthread_mutex_unlock(&table[i].mu);
+    errno = saved;
+}
+
+void weft__wait_fork_child(void)
+{
+    int saved = errno;
+    for (int i = 0; i < BUCKETS; i++) table[i].head = NULL;
+    init_condvars();
+    for (int i = BUCKETS - 1; i >= 0; i--) pthread_mutex_unlock(&table[i].mu);
+    errno = saved;
 }
 
 static struct bucket *bucket_of(const void *addr)
