@@ -154,6 +154,28 @@ static void *task_until_shutdown(void *arg)
     return NULL;
 }
 
+static atomic_int g_cb_finished;
+
+static void cb_slow(void *arg)
+{
+    (void)arg;
+    CHECK(weft_event_set(&g_ev));
+    nap(0.2);
+    atomic_store(&g_cb_finished, 1);
+    printf("callback done\n");
+    fflush(stdout);
+}
+
+static void *unregister_running(void *arg)
+{
+    (void)arg;
+    CHECK(weft_event_wait(&g_ev, WEFT_FOREVER));
+    CHECK(weft__unregister_atexit(g_reg[0]));
+    printf("unregister returned, callback finished: %d\n", atomic_load(&g_cb_finished));
+    fflush(stdout);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -215,6 +237,13 @@ int main(int argc, char **argv)
         spawn(wait_event_print, NULL, WEFT_THREAD_NON_DAEMON);
         printf("main returns\n");
         fflush(stdout);
+        return 0;
+    }
+    if (strcmp(mode, "atexit_unregister_waits") == 0) {
+        /* unregistering a callback that runs in another thread waits for it */
+        weft_event_init(&g_ev);
+        CHECK(weft__register_atexit(cb_slow, NULL, &g_reg[0]));
+        spawn(unregister_running, NULL, WEFT_THREAD_NON_DAEMON);
         return 0;
     }
     if (strcmp(mode, "atexit_late") == 0) {

@@ -183,6 +183,16 @@ TEST(atexit_callbacks_run_newest_first_before_nondaemon_wait)
     ASSERT_STR_EQ(out, "main returns\ncallback 2\ncallback 1\nthread done\n");
 }
 
+/* An executor destroyed in another thread while its exit callback runs must not
+ * be freed under the callback: unregister waits for the callback to return. */
+TEST(atexit_unregister_waits_for_running_callback)
+{
+    char out[1024];
+    double el;
+    ASSERT_EQ(run("atexit_unregister_waits", out, sizeof out, &el), 0);
+    ASSERT_STR_EQ(out, "callback done\nunregister returned, callback finished: 1\n");
+}
+
 /* Python: "can't register atexit after shutdown" (RuntimeError). */
 TEST(ThreadTests_test_atexit_after_shutdown)
 {
