@@ -176,12 +176,38 @@ static void *unregister_running(void *arg)
     return NULL;
 }
 
+static void run_last(void)
+{
+    weft_future *f = NULL;
+    printf("submit in atexit: %s\n", weft_errname(weft_executor_submit(g_ex, quick_task, NULL, &f)));
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "executor_return") == 0) {
         /* (a) main returns without shutdown: queued and running work finishes */
         submit_slow();
+        return 0;
+    }
+    if (strcmp(mode, "executor_shutdown_nowait") == 0) {
+        /* shutdown(wait=false) with a running task, then return: the task
+         * finishes, exit does not hang (CPython gh-83386) */
+        weft_executor_attr a = { 0 };
+        a.max_workers = 3;
+        CHECK(weft_executor_create(&g_ex, &a));
+        CHECK(weft_executor_submit(g_ex, slow_task, (void *)(intptr_t)0, &g_fut[0]));
+        CHECK(weft_executor_shutdown(g_ex, false, false));
+        return 0;
+    }
+    if (strcmp(mode, "executor_submit_in_atexit") == 0) {
+        /* an atexit handler registered before weft's runs after it: the
+         * executor is shut down by then */
+        if (atexit(run_last) != 0) return 94;
+        weft_executor_attr a = { 0 };
+        a.max_workers = 5;
+        CHECK(weft_executor_create(&g_ex, &a));
         return 0;
     }
     if (strcmp(mode, "executor_exit") == 0) {

@@ -156,7 +156,7 @@ TEST(executor_running_task_finishes_on_exit)
 
 /* Non-daemon idle workers of a pool that was never shut down: the exit callback
  * shuts it down before the exit handler waits for them, so exit does not hang. */
-TEST(ThreadPoolShutdownTest_test_hang_issue12364_idle_workers)
+TEST(executor_idle_workers_do_not_hold_up_exit)
 {
     char out[1024];
     double el;
@@ -164,6 +164,23 @@ TEST(ThreadPoolShutdownTest_test_hang_issue12364_idle_workers)
     ASSERT_EQ(count_of(out, " done\n"), 3);
     ASSERT_EQ(count_of(out, "main returns\n"), 1);
     ASSERT_LT(el, 5.0 * weft_test_factor());
+}
+
+TEST(ThreadPoolShutdownTest_test_hang_gh83386)
+{
+    char out[1024];
+    double el;
+    ASSERT_EQ(run("executor_shutdown_nowait", out, sizeof out, &el), 0);
+    ASSERT_STR_EQ(out, "task 0 done\n");
+}
+
+/* Python raises "cannot schedule new futures after interpreter shutdown". */
+TEST(ThreadPoolShutdownTest_test_submit_after_interpreter_shutdown)
+{
+    char out[1024];
+    double el;
+    ASSERT_EQ(run("executor_submit_in_atexit", out, sizeof out, &el), 0);
+    ASSERT_STR_EQ(out, "submit in atexit: WEFT_ESHUTDOWN\n");
 }
 
 TEST(executor_destroyed_before_exit_unregisters)
