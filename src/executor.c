@@ -16,7 +16,8 @@
  * queued and running work finishes and idle workers leave (the thread exit
  * handler would otherwise wait for them forever). An executor created after exit
  * began (registration refused) starts shut down: submit is WEFT_ESHUTDOWN
- * (Python: "cannot schedule new futures after interpreter shutdown"). In a fork
+ * (Python: "cannot schedule new futures after interpreter shutdown"); so is every
+ * submit once the first callback ran (exit_shutdown, Python's global _shutdown). In a fork
  * child the callback does nothing unless this process started a worker of the
  * pool (spawn_gen): the parent's workers do not exist there, and the pool's lock
  * may have been held by one of them at the fork.
@@ -102,6 +103,12 @@ struct weft_executor {
 
 static WEFT_ATOMIC(unsigned) executor_counter;
 
+/* Set by the first exit callback (Python's module-level _shutdown, set by
+ * _python_exit): from then on every submit is WEFT_ESHUTDOWN, also to pools whose
+ * own callback has not run yet. A submit that read it false under its pool's lock
+ * queued an item that pool's callback (later, newest first) still runs. */
+static WEFT_ATOMIC(bool) exit_shutdown;
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -157,6 +164,7 @@ static int executor_default_workers(void)
 static void executor_at_exit(void *arg)
 {
     weft_executor *ex = arg;
+    atomic_store_explicit(&exit_shutdown, true, memory_order_relaxed);
     if (atomic_load_explicit(&ex->spawn_gen, memory_order_relaxed) != weft__fork_generation())
         return;   /* fork child that never started a worker of this pool */
     (void)weft_executor_shutdown(ex, true, false);
@@ -198,6 +206,7 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
     WEFT__BENIGN_WORD(&ex->broken, sizeof ex->broken);
     WEFT__BENIGN_WORD(&ex->nthreads_pub, sizeof ex->nthreads_pub);
     WEFT__BENIGN_WORD(&ex->spawn_gen, sizeof ex->spawn_gen);
+    WEFT__BENIGN_WORD(&exit_shutdown, sizeof exit_shutdown);
     ex->max_workers = a.max_workers ? a.max_workers : executor_default_workers();
     ex->initializer = a.initializer;
     ex->initarg = a.initarg;
@@ -355,6 +364,7 @@ int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg, weft_fut
     int rc = WEFT_OK;
     if (atomic_load_explicit(&ex->broken, memory_order_relaxed)) rc = WEFT_EBROKENPOOL;
     else if (atomic_load_explicit(&ex->shutdown, memory_order_relaxed)) rc = WEFT_ESHUTDOWN;
+    else if (atomic_load_explicit(&exit_shutdown, memory_order_relaxed)) rc = WEFT_ESHUTDOWN;
     if (rc) {
         unlock(ex);
         f->fn = NULL;

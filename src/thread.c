@@ -39,17 +39,21 @@
  * registered non-daemon weft thread other than the caller and waits for its done
  * word, until none is left. Daemon threads are not waited for.
  *
- * Exit callbacks: a doubly linked list of malloc'd entries under weft__glock
- * (ae_head oldest .. ae_tail newest). The handler takes the tail off the list,
- * records it in ae_current (with the running thread's ident), unlocks, calls it,
- * and under the lock clears ae_current, bumps the word ae_seq, then frees the
- * entry and wakes ae_seq. weft__unregister_atexit never dereferences a handle it
- * does not find in the list (the handler may have freed it): listed -> removed
- * and freed; equal to ae_current in another thread -> it sleeps on ae_seq until
- * ae_current changes; otherwise it already ran. No lost wakeup: the waiter reads
- * ae_current and ae_seq in one hold of the lock; the handler changes both in one
- * hold, before the wake, so the waiter either sees the change or sleeps on a
- * value that is already stale (weft__wait returns at once).
+ * Exit callbacks: two doubly linked lists of malloc'd entries under weft__glock:
+ * ae_list (registered, not run; oldest .. newest) and ae_ran (callbacks that have
+ * run, kept so what their arg points to stays reachable for leak checkers and a
+ * later unregister can still free them). The handler takes the newest entry off
+ * ae_list, records it in ae_current (with the running thread's ident), unlocks,
+ * calls it, and under the lock moves it to ae_ran, clears ae_current and bumps
+ * the word ae_seq, then wakes ae_seq. weft__unregister_atexit finds the handle by
+ * address: in ae_list or ae_ran -> removed and freed; equal to ae_current in
+ * another thread -> it sleeps on ae_seq until ae_current changes, then looks
+ * again (it is then in ae_ran); ae_current in the calling thread (a callback
+ * unregisters itself) -> flagged, freed by the handler when it returns. No lost
+ * wakeup: the waiter reads ae_current and ae_seq in one hold of the lock; the
+ * handler changes both in one hold, before the wake, so the waiter either sees
+ * the change or sleeps on a value that is already stale (weft__wait returns at
+ * once).
  *
  * Fork: prepare takes weft__glock (so no registry operation is half done), the
  * parent releases it, the child re-initialises it, makes the forking thread's
@@ -137,10 +141,14 @@ struct weft__atexit_entry {
     void *arg;
 };
 
-static weft__atexit_entry *ae_head, *ae_tail; /* under weft__glock */
-static unsigned long ae_count;                /* under weft__glock */
+struct ae_list {
+    weft__atexit_entry *head, *tail;
+    unsigned long count;
+};
+static struct ae_list ae_list, ae_ran;        /* under weft__glock */
 static weft__atexit_entry *ae_current;        /* running callback (under weft__glock) */
 static uint64_t ae_runner;                    /* its thread's ident (under weft__glock) */
+static bool ae_current_unreg;                 /* it unregistered itself (under weft__glock) */
 static bool exit_started;                     /* under weft__glock; never reset */
 static WEFT_ATOMIC(uint32_t) ae_seq;          /* bumped after each callback */
 static WEFT_ATOMIC(unsigned) fork_gen;        /* incremented in every fork child */
@@ -272,6 +280,34 @@ int weft__tstate_register(void)
     return rc;
 }
 
+/* ---- exit callback lists (under weft__glock) --------------------------------- */
+
+static void ae_push(struct ae_list *l, weft__atexit_entry *e)
+{
+    e->prev = l->tail;
+    e->next = NULL;
+    if (l->tail) l->tail->next = e; else l->head = e;
+    l->tail = e;
+    l->count++;
+}
+
+static void ae_remove(struct ae_list *l, weft__atexit_entry *e)
+{
+    if (e->prev) e->prev->next = e->next; else l->head = e->next;
+    if (e->next) e->next->prev = e->prev; else l->tail = e->prev;
+    e->prev = e->next = NULL;
+    l->count--;
+}
+
+/* Remove h from l if it is there (found by address, never dereferenced first). */
+static bool ae_take(struct ae_list *l, weft__atexit_entry *h)
+{
+    weft__atexit_entry *e = l->head;
+    while (e && e != h) e = e->next;
+    if (e) ae_remove(l, e);
+    return e != NULL;
+}
+
 /* ---- fork ------------------------------------------------------------------- */
 
 static void fork_prepare(void) { weft__glock_acquire(); }
@@ -283,9 +319,13 @@ static void fork_child(void)
     weft__ts.tid = 0;
     atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
     /* The exit callbacks stay registered (Python keeps _threading_atexits). A
-     * callback running in another thread at the fork does not run here: forget
-     * it (its entry stays allocated, unreachable, as the thread that owns it). */
-    ae_current = NULL;
+     * callback running in another thread at the fork does not run here: it
+     * counts as run. */
+    if (ae_current) {
+        if (ae_current_unreg) free(ae_current); else ae_push(&ae_ran, ae_current);
+        ae_current = NULL;
+        ae_current_unreg = false;
+    }
     weft_thread *me = weft__ts.thread;
     if (!me) {
         /* A foreign thread without a record forked: it takes the static record. */
@@ -360,18 +400,21 @@ static void run_exit_callbacks(void)
     weft__glock_acquire();
     exit_started = true;   /* Python's _SHUTTING_DOWN */
     for (;;) {
-        weft__atexit_entry *e = ae_tail;
+        weft__atexit_entry *e = ae_list.tail;
         if (!e) break;
-        ae_tail = e->prev;
-        if (ae_tail) ae_tail->next = NULL; else ae_head = NULL;
-        e->prev = e->next = NULL;
-        ae_count--;
+        ae_remove(&ae_list, e);
         ae_current = e;
         ae_runner = weft__self();
         weft__glock_release();
         e->fn(e->arg);
         weft__glock_acquire();
+        bool drop = false;
+        if (ae_current == e) {           /* else a fork child took it */
+            drop = ae_current_unreg;
+            if (!drop) ae_push(&ae_ran, e);
+        }
         ae_current = NULL;
+        ae_current_unreg = false;
         /* Changed in the same hold as ae_current (design block); release so a
          * waiter that sees the new value also sees everything the callback did. */
         WEFT__HAPPENS_BEFORE(&ae_seq);
@@ -379,7 +422,7 @@ static void run_exit_callbacks(void)
                               memory_order_release);
         weft__glock_release();
         weft__wake(&ae_seq, WEFT__WAKE_ALL);   /* static word: always valid */
-        free(e);
+        if (drop) free(e);
         weft__glock_acquire();
     }
     weft__glock_release();
@@ -440,12 +483,7 @@ int weft__register_atexit(void (*fn)(void *), void *arg, weft__atexit_entry **ha
     weft__glock_acquire();
     if (exit_started) rc = WEFT_ESTATE;   /* "can't register atexit after shutdown" */
     else rc = ensure_at_exit();
-    if (rc == WEFT_OK) {
-        e->prev = ae_tail;
-        if (ae_tail) ae_tail->next = e; else ae_head = e;
-        ae_tail = e;
-        ae_count++;
-    }
+    if (rc == WEFT_OK) ae_push(&ae_list, e);
     weft__glock_release();
     if (rc != WEFT_OK) free(e);
     else *handle_out = e;
@@ -460,17 +498,17 @@ int weft__unregister_atexit(weft__atexit_entry *h)
     uint64_t me = weft__self();
     for (;;) {
         weft__glock_acquire();
-        weft__atexit_entry *e = ae_head;
-        while (e && e != h) e = e->next;
-        if (e) {
-            if (e->prev) e->prev->next = e->next; else ae_head = e->next;
-            if (e->next) e->next->prev = e->prev; else ae_tail = e->prev;
-            ae_count--;
+        if (ae_take(&ae_list, h) || ae_take(&ae_ran, h)) {
             weft__glock_release();
-            free(e);
+            free(h);
             break;
         }
-        if (ae_current != h || ae_runner == me) {   /* already ran, or it is us */
+        if (ae_current != h) {           /* unknown (already unregistered) */
+            weft__glock_release();
+            break;
+        }
+        if (ae_runner == me) {           /* the callback unregisters itself */
+            ae_current_unreg = true;     /* freed when it returns */
             weft__glock_release();
             break;
         }
@@ -492,7 +530,7 @@ unsigned weft__fork_generation(void)
 unsigned long weft__atexit_count(void)
 {
     weft__glock_acquire();
-    unsigned long n = ae_count;
+    unsigned long n = ae_list.count;
     weft__glock_release();
     return n;
 }

@@ -34,9 +34,9 @@
  * first, in the exiting thread (Python's threading._register_atexit hook
  * _python_exit). Workers inherit the submitting thread's daemon flag as
  * threading.Thread does (non-daemon when submitted from main or a weft thread,
- * daemon from a foreign thread). An executor created once exit has begun starts
- * shut down: submit returns WEFT_ESHUTDOWN ("cannot schedule new futures after
- * interpreter shutdown"). In a fork child, only executors that started a worker
+ * daemon from a foreign thread). Once that exit-time shutdown has begun, submit
+ * to any executor (also one created then, or one not yet reached) returns
+ * WEFT_ESHUTDOWN ("cannot schedule new futures after interpreter shutdown"). In a fork child, only executors that started a worker
  * in the child are shut down at the child's exit.
  *
  * Deviation: Python's `with executor:` is the cleanup-attribute macro

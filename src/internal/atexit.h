@@ -27,7 +27,9 @@ typedef struct weft__atexit_entry weft__atexit_entry;
 
 /* Register fn(arg) to run at exit before non-daemon threads are waited for
  * (Python: threading._register_atexit). *handle_out receives the registration,
- * valid until weft__unregister_atexit or until the callback has run.
+ * valid until weft__unregister_atexit (also after its callback has run: the
+ * entry, and so arg, stays reachable, which keeps leak checkers quiet about an
+ * object never freed before exit).
  * Returns WEFT_OK; WEFT_EINVAL if fn or handle_out is NULL; WEFT_ESTATE if the
  * exit handler has begun (nothing registered); WEFT_ENOMEM if the entry or the
  * libc atexit registration could not be allocated (nothing changed).
@@ -38,8 +40,9 @@ WEFT__AE_HIDDEN int weft__register_atexit(void (*fn)(void *), void *arg,
 /* Remove a registration (at most once per handle). If its callback is running in
  * another thread (exit has begun), wait until it has returned, so the caller may
  * then free whatever arg points to; if it runs in the calling thread (the
- * callback unregisters itself), return at once. If it has already run, do
- * nothing. Returns WEFT_OK, or WEFT_EINVAL if handle is NULL.
+ * callback unregisters itself), return at once (the entry is freed when the
+ * callback returns). If it has already run, just free it. Returns WEFT_OK, or
+ * WEFT_EINVAL if handle is NULL.
  * Thread-safe; never fails otherwise; never touches errno. */
 WEFT__AE_HIDDEN int weft__unregister_atexit(weft__atexit_entry *handle);
 
@@ -47,7 +50,7 @@ WEFT__AE_HIDDEN int weft__unregister_atexit(weft__atexit_entry *handle);
  * (0 in the original process, incremented in every fork child). Relaxed. */
 WEFT__AE_HIDDEN unsigned weft__fork_generation(void);
 
-/* Test hook: the number of registrations currently listed. */
+/* Test hook: the number of registrations whose callback has not run yet. */
 WEFT__AE_HIDDEN unsigned long weft__atexit_count(void);
 
 #endif /* WEFT_INTERNAL_ATEXIT_H */

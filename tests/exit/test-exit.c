@@ -183,6 +183,14 @@ TEST(ThreadPoolShutdownTest_test_submit_after_interpreter_shutdown)
     ASSERT_STR_EQ(out, "submit in atexit: WEFT_ESHUTDOWN\n");
 }
 
+TEST(executor_submit_to_any_pool_fails_once_exit_began)
+{
+    char out[1024];
+    double el;
+    ASSERT_EQ(run("executor_submit_other_during_exit", out, sizeof out, &el), 0);
+    ASSERT_STR_EQ(out, "older pool shut down: 0\nsubmit to older pool: WEFT_ESHUTDOWN\n");
+}
+
 TEST(executor_destroyed_before_exit_unregisters)
 {
     char out[1024];
