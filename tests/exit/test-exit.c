@@ -233,6 +233,20 @@ TEST(executor_fork_child_exits_without_parent_work)
     char out[1024];
     double el;
     ASSERT_EQ(run("executor_fork", out, sizeof out, &el), 0);
+    /* LeakSanitizer in the fork child warns that the parent's threads (listed
+     * in its copy of the runtime's thread registry) were not suspended: drop
+     * such sanitizer lines. */
+    char *w = out;
+    for (char *r = out; *r;) {
+        char *nl = strchr(r, '\n');
+        size_t len = nl ? (size_t)(nl - r) + 1 : strlen(r);
+        if (strncmp(r, "==", 2) != 0) {
+            memmove(w, r, len);
+            w += len;
+        }
+        r += len;
+    }
+    *w = '\0';
     ASSERT_EQ(count_of(out, "child exited 4\n"), 1);
     ASSERT_EQ(count_of(out, "task 1 done\n"), 1);
     ASSERT_EQ(count_of(out, "task 2 done\n"), 1);
