@@ -36,8 +36,9 @@
  * threading.Thread does (non-daemon when submitted from main or a weft thread,
  * daemon from a foreign thread). Once that exit-time shutdown has begun, submit
  * to any executor (also one created then, or one not yet reached) returns
- * WEFT_ESHUTDOWN ("cannot schedule new futures after interpreter shutdown"). In a fork child, only executors that started a worker
- * in the child are shut down at the child's exit.
+ * WEFT_ESHUTDOWN ("cannot schedule new futures after interpreter shutdown").
+ * In a fork child, only executors that started a worker in the child are shut
+ * down at the child's exit.
  *
  * Deviation: Python's `with executor:` is the cleanup-attribute macro
  * WEFT_WITH_EXECUTOR (GCC and clang).
