@@ -5,8 +5,22 @@
  * ------
  * Work items are the futures themselves (fn, arg and the queue link are fields of
  * weft_future), so a submit makes one allocation. The queue is a FIFO singly
- * linked list guarded by ex->lock (a weft_lock). Workers are daemon weft threads
- * started lazily by submit and never retired before shutdown.
+ * linked list guarded by ex->lock (a weft_lock). Workers are weft threads that
+ * inherit the submitter's daemon flag (non-daemon from weft threads and main, as
+ * in Python 3.9+), started lazily by submit and never retired before shutdown.
+ *
+ * Exit (Python's _python_exit): create registers an exit callback with
+ * weft__register_atexit (internal/atexit.h); destroy unregisters it (waiting if
+ * it is running). At exit the callback runs before weft waits for non-daemon
+ * threads: it shuts the pool down without cancelling and joins the workers, so
+ * queued and running work finishes and idle workers leave (the thread exit
+ * handler would otherwise wait for them forever). An executor created after exit
+ * began (registration refused) starts shut down: submit is WEFT_ESHUTDOWN
+ * (Python: "cannot schedule new futures after interpreter shutdown"); so is every
+ * submit once the first callback ran (exit_shutdown, Python's global _shutdown). In a fork
+ * child the callback does nothing unless this process started a worker of the
+ * pool (spawn_gen): the parent's workers do not exist there, and the pool's lock
+ * may have been held by one of them at the fork.
  *
  * Counters (all guarded by ex->lock unless said otherwise):
  *   nqueued   items in the queue (also read lock-free, relaxed, by spinning workers
@@ -48,6 +62,7 @@
 #include <string.h>
 
 #include "internal/annotate.h"
+#include "internal/atexit.h"
 #include "internal/clock.h"
 #include "internal/executor-cpus.h"
 #include "internal/failure.h"
@@ -82,9 +97,17 @@ struct weft_executor {
     char *prefix;
     int (*initializer)(void *);
     void *initarg;
+    weft__atexit_entry *exit_reg;   /* NULL if created after exit began */
+    WEFT_ATOMIC(unsigned) spawn_gen; /* fork generation of the last spawn (or create) */
 };
 
 static WEFT_ATOMIC(unsigned) executor_counter;
+
+/* Set by the first exit callback (Python's module-level _shutdown, set by
+ * _python_exit): from then on every submit is WEFT_ESHUTDOWN, also to pools whose
+ * own callback has not run yet. A submit that read it false under its pool's lock
+ * queued an item that pool's callback (later, newest first) still runs. */
+static WEFT_ATOMIC(bool) exit_shutdown;
 
 static inline void cpu_relax(void)
 {
@@ -137,6 +160,16 @@ static int executor_default_workers(void)
     return n > 32 ? 32 : (int)n;
 }
 
+/* The exit callback (Python's _python_exit for one pool). */
+static void executor_at_exit(void *arg)
+{
+    weft_executor *ex = arg;
+    atomic_store_explicit(&exit_shutdown, true, memory_order_relaxed);
+    if (atomic_load_explicit(&ex->spawn_gen, memory_order_relaxed) != weft__fork_generation())
+        return;   /* fork child that never started a worker of this pool */
+    (void)weft_executor_shutdown(ex, true, false);
+}
+
 int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
 {
     if (!out) return WEFT_EINVAL;
@@ -172,9 +205,23 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
     WEFT__BENIGN_WORD(&ex->shutdown, sizeof ex->shutdown);
     WEFT__BENIGN_WORD(&ex->broken, sizeof ex->broken);
     WEFT__BENIGN_WORD(&ex->nthreads_pub, sizeof ex->nthreads_pub);
+    WEFT__BENIGN_WORD(&ex->spawn_gen, sizeof ex->spawn_gen);
+    WEFT__BENIGN_WORD(&exit_shutdown, sizeof exit_shutdown);
     ex->max_workers = a.max_workers ? a.max_workers : executor_default_workers();
     ex->initializer = a.initializer;
     ex->initarg = a.initarg;
+    atomic_init(&ex->spawn_gen, weft__fork_generation());
+    int rc = weft__register_atexit(executor_at_exit, ex, &ex->exit_reg);
+    if (rc == WEFT_ESTATE) {
+        ex->exit_reg = NULL;   /* exit has begun: born shut down */
+        atomic_store_explicit(&ex->shutdown, true, memory_order_relaxed);
+    } else if (rc != WEFT_OK) {
+        weft_condition_destroy(&ex->cond);
+        weft_lock_destroy(&ex->lock);
+        free(ex->prefix);
+        free(ex);
+        return WEFT_ENOMEM;
+    }
     *out = ex;
     return WEFT_OK;
 }
@@ -286,7 +333,7 @@ static int spawn(weft_executor *ex)
     snprintf(name, len, "%s_%zu", ex->prefix, ex->nthreads);
     weft_thread_attr ta = { 0 };
     ta.name = name;
-    ta.flags = WEFT_THREAD_DAEMON;
+    ta.flags = 0;   /* inherit the submitter's daemon flag, as threading.Thread does */
     weft_thread *t;
     int rc = weft_thread_create(&t, worker_main, ex, &ta);
     if (name != stackbuf) free(name);
@@ -301,6 +348,7 @@ static int spawn(weft_executor *ex)
     }
     ex->threads[ex->nthreads++] = t;
     atomic_store_explicit(&ex->nthreads_pub, ex->nthreads, memory_order_relaxed);
+    atomic_store_explicit(&ex->spawn_gen, weft__fork_generation(), memory_order_relaxed);
     return WEFT_OK;
 }
 
@@ -316,6 +364,7 @@ int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg, weft_fut
     int rc = WEFT_OK;
     if (atomic_load_explicit(&ex->broken, memory_order_relaxed)) rc = WEFT_EBROKENPOOL;
     else if (atomic_load_explicit(&ex->shutdown, memory_order_relaxed)) rc = WEFT_ESHUTDOWN;
+    else if (atomic_load_explicit(&exit_shutdown, memory_order_relaxed)) rc = WEFT_ESHUTDOWN;
     if (rc) {
         unlock(ex);
         f->fn = NULL;
@@ -394,6 +443,8 @@ int weft_executor_shutdown(weft_executor *ex, bool wait, bool cancel_futures)
 void weft_executor_destroy(weft_executor *ex)
 {
     if (!ex) return;
+    /* First, so the exit callback never sees a freed pool (waits if it runs). */
+    if (ex->exit_reg) (void)weft__unregister_atexit(ex->exit_reg);
     weft_executor_shutdown(ex, true, false);
     for (size_t i = 0; i < ex->nthreads; i++) weft_thread_unref(ex->threads[i]);
     free(ex->threads);

@@ -32,10 +32,28 @@
  * joiner sleeps only on DONE_NO, same argument. The thread holds its own
  * reference across that wake, so the word is still valid memory.
  *
- * Exit rules: on the first start an atexit handler is registered. It marks the
- * main record done (if exit runs in the main thread), then repeatedly picks a
+ * Exit rules: on the first start (or the first weft__register_atexit) an atexit
+ * handler is registered. It sets exit_started (later registrations fail), runs
+ * the registered callbacks (internal/atexit.h) newest first, marks the main
+ * record done (if exit runs in the main thread), then repeatedly picks a
  * registered non-daemon weft thread other than the caller and waits for its done
  * word, until none is left. Daemon threads are not waited for.
+ *
+ * Exit callbacks: two doubly linked lists of malloc'd entries under weft__glock:
+ * ae_list (registered, not run; oldest .. newest) and ae_ran (callbacks that have
+ * run, kept so what their arg points to stays reachable for leak checkers and a
+ * later unregister can still free them). The handler takes the newest entry off
+ * ae_list, records it in ae_current (with the running thread's ident), unlocks,
+ * calls it, and under the lock moves it to ae_ran, clears ae_current and bumps
+ * the word ae_seq, then wakes ae_seq. weft__unregister_atexit finds the handle by
+ * address: in ae_list or ae_ran -> removed and freed; equal to ae_current in
+ * another thread -> it sleeps on ae_seq until ae_current changes, then looks
+ * again (it is then in ae_ran); ae_current in the calling thread (a callback
+ * unregisters itself) -> flagged, freed by the handler when it returns. No lost
+ * wakeup: the waiter reads ae_current and ae_seq in one hold of the lock; the
+ * handler changes both in one hold, before the wake, so the waiter either sees
+ * the change or sleeps on a value that is already stale (weft__wait returns at
+ * once).
  *
  * Fork: prepare takes weft__glock (so no registry operation is half done), the
  * parent releases it, the child re-initialises it, makes the forking thread's
@@ -54,6 +72,7 @@
 #include <string.h>
 
 #include "internal/annotate.h"
+#include "internal/atexit.h"
 #include "internal/clock.h"
 #include "internal/failure.h"
 #include "internal/os.h"
@@ -115,6 +134,24 @@ static WEFT_ATOMIC(long) default_stack_size;
 static weft_excepthook_fn hook_fn;            /* under weft__glock */
 static void *hook_ud;                         /* under weft__glock */
 static bool atexit_registered;                /* under weft__glock */
+
+struct weft__atexit_entry {
+    struct weft__atexit_entry *prev, *next;   /* under weft__glock */
+    void (*fn)(void *);
+    void *arg;
+};
+
+struct ae_list {
+    weft__atexit_entry *head, *tail;
+    unsigned long count;
+};
+static struct ae_list ae_list, ae_ran;        /* under weft__glock */
+static weft__atexit_entry *ae_current;        /* running callback (under weft__glock) */
+static uint64_t ae_runner;                    /* its thread's ident (under weft__glock) */
+static bool ae_current_unreg;                 /* it unregistered itself (under weft__glock) */
+static bool exit_started;                     /* under weft__glock; never reset */
+static WEFT_ATOMIC(uint32_t) ae_seq;          /* bumped after each callback */
+static WEFT_ATOMIC(unsigned) fork_gen;        /* incremented in every fork child */
 static bool key_ok;                           /* set once by the constructor */
 static weft__os_key tstate_key;
 
@@ -243,6 +280,34 @@ int weft__tstate_register(void)
     return rc;
 }
 
+/* ---- exit callback lists (under weft__glock) --------------------------------- */
+
+static void ae_push(struct ae_list *l, weft__atexit_entry *e)
+{
+    e->prev = l->tail;
+    e->next = NULL;
+    if (l->tail) l->tail->next = e; else l->head = e;
+    l->tail = e;
+    l->count++;
+}
+
+static void ae_remove(struct ae_list *l, weft__atexit_entry *e)
+{
+    if (e->prev) e->prev->next = e->next; else l->head = e->next;
+    if (e->next) e->next->prev = e->prev; else l->tail = e->prev;
+    e->prev = e->next = NULL;
+    l->count--;
+}
+
+/* Remove h from l if it is there (found by address, never dereferenced first). */
+static bool ae_take(struct ae_list *l, weft__atexit_entry *h)
+{
+    weft__atexit_entry *e = l->head;
+    while (e && e != h) e = e->next;
+    if (e) ae_remove(l, e);
+    return e != NULL;
+}
+
 /* ---- fork ------------------------------------------------------------------- */
 
 /* Registered first (constructor 101), so these run after every other weft
@@ -265,6 +330,15 @@ static void fork_child(void)
     weft__wait_fork_child();
     weft_lock_init(&weft__glock);   /* its holder (prepare) does not exist here */
     weft__ts.tid = 0;
+    atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+    /* The exit callbacks stay registered (Python keeps _threading_atexits). A
+     * callback running in another thread at the fork does not run here: it
+     * counts as run. */
+    if (ae_current) {
+        if (ae_current_unreg) free(ae_current); else ae_push(&ae_ran, ae_current);
+        ae_current = NULL;
+        ae_current_unreg = false;
+    }
     weft_thread *me = weft__ts.thread;
     if (!me) {
         /* A foreign thread without a record forked: it takes the static record. */
@@ -316,6 +390,8 @@ __attribute__((constructor(101))) static void thread_module_init(void)
     weft_lock_init(&weft__glock);   /* also tells helgrind/drd its word is atomic */
     main_rec.kind = KIND_MAIN;
     benign_words(&main_rec);
+    WEFT__BENIGN_WORD(&ae_seq, sizeof ae_seq);
+    WEFT__BENIGN_WORD(&fork_gen, sizeof fork_gen);
     atomic_store_explicit(&main_rec.refs, 1, memory_order_relaxed);
     atomic_store_explicit(&main_rec.name, main_name, memory_order_relaxed);
     atomic_store_explicit(&main_rec.ident, weft__self(), memory_order_relaxed);
@@ -332,9 +408,43 @@ __attribute__((constructor(101))) static void thread_module_init(void)
 
 /* ---- exit ------------------------------------------------------------------- */
 
+static void run_exit_callbacks(void)
+{
+    weft__glock_acquire();
+    exit_started = true;   /* Python's _SHUTTING_DOWN */
+    for (;;) {
+        weft__atexit_entry *e = ae_list.tail;
+        if (!e) break;
+        ae_remove(&ae_list, e);
+        ae_current = e;
+        ae_runner = weft__self();
+        weft__glock_release();
+        e->fn(e->arg);
+        weft__glock_acquire();
+        bool drop = false;
+        if (ae_current == e) {           /* else a fork child took it */
+            drop = ae_current_unreg;
+            if (!drop) ae_push(&ae_ran, e);
+        }
+        ae_current = NULL;
+        ae_current_unreg = false;
+        /* Changed in the same hold as ae_current (design block); release so a
+         * waiter that sees the new value also sees everything the callback did. */
+        WEFT__HAPPENS_BEFORE(&ae_seq);
+        atomic_store_explicit(&ae_seq, atomic_load_explicit(&ae_seq, memory_order_relaxed) + 1,
+                              memory_order_release);
+        weft__glock_release();
+        weft__wake(&ae_seq, WEFT__WAKE_ALL);   /* static word: always valid */
+        if (drop) free(e);
+        weft__glock_acquire();
+    }
+    weft__glock_release();
+}
+
 static void at_exit(void)
 {
     int saved = errno;
+    run_exit_callbacks();
     weft_thread *me = weft__ts.thread;
     if (me && me == atomic_load_explicit(&main_ptr, memory_order_relaxed))
         publish_done(me);   /* Python's _shutdown: main_thread().join() returns now */
@@ -360,6 +470,82 @@ static void at_exit(void)
         unref(w);
     }
     errno = saved;
+}
+
+static int ensure_at_exit(void)
+{
+    if (atexit_registered) return WEFT_OK;
+    if (atexit(at_exit) != 0) return WEFT_ENOMEM;
+    atexit_registered = true;
+    return WEFT_OK;
+}
+
+int weft__register_atexit(void (*fn)(void *), void *arg, weft__atexit_entry **handle_out)
+{
+    if (!fn || !handle_out) return WEFT_EINVAL;
+    int saved = errno;
+    weft__atexit_entry *e = malloc(sizeof *e);
+    if (!e) {
+        errno = saved;
+        return WEFT_ENOMEM;
+    }
+    e->fn = fn;
+    e->arg = arg;
+    e->next = NULL;
+    int rc = WEFT_OK;
+    weft__glock_acquire();
+    if (exit_started) rc = WEFT_ESTATE;   /* "can't register atexit after shutdown" */
+    else rc = ensure_at_exit();
+    if (rc == WEFT_OK) ae_push(&ae_list, e);
+    weft__glock_release();
+    if (rc != WEFT_OK) free(e);
+    else *handle_out = e;
+    errno = saved;
+    return rc;
+}
+
+int weft__unregister_atexit(weft__atexit_entry *h)
+{
+    if (!h) return WEFT_EINVAL;
+    int saved = errno;
+    uint64_t me = weft__self();
+    for (;;) {
+        weft__glock_acquire();
+        if (ae_take(&ae_list, h) || ae_take(&ae_ran, h)) {
+            weft__glock_release();
+            free(h);
+            break;
+        }
+        if (ae_current != h) {           /* unknown (already unregistered) */
+            weft__glock_release();
+            break;
+        }
+        if (ae_runner == me) {           /* the callback unregisters itself */
+            ae_current_unreg = true;     /* freed when it returns */
+            weft__glock_release();
+            break;
+        }
+        uint32_t seq = atomic_load_explicit(&ae_seq, memory_order_relaxed);
+        weft__glock_release();
+        weft__wait(&ae_seq, seq, WEFT__NS_FOREVER);
+        (void)atomic_load_explicit(&ae_seq, memory_order_acquire);
+        WEFT__HAPPENS_AFTER(&ae_seq);
+    }
+    errno = saved;
+    return WEFT_OK;
+}
+
+unsigned weft__fork_generation(void)
+{
+    return atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
+
+unsigned long weft__atexit_count(void)
+{
+    weft__glock_acquire();
+    unsigned long n = ae_list.count;
+    weft__glock_release();
+    return n;
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -473,13 +659,10 @@ int weft_thread_start(weft_thread *t)
         errno = saved;
         return WEFT_ESTATE;
     }
-    if (!atexit_registered) {
-        if (atexit(at_exit) != 0) {
-            weft__glock_release();
-            errno = saved;
-            return WEFT_ENOMEM;
-        }
-        atexit_registered = true;
+    if (ensure_at_exit() != WEFT_OK) {
+        weft__glock_release();
+        errno = saved;
+        return WEFT_ENOMEM;
     }
     atomic_store_explicit(&t->state, ST_STARTING, memory_order_relaxed);
     registry_insert(t);

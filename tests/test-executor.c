@@ -12,8 +12,8 @@
  *   on a future as soon as the task ran (ExecutorTest_test_no_stale_references
  *   checks it with a result destructor).
  * - test_interpreter_shutdown, test_submit_after_interpreter_shutdown,
- *   test_hang_gh83386: the interpreter's atexit hook; weft's workers are daemon
- *   threads (documented deviation) and the caller shuts the executor down.
+ *   test_hang_gh83386: exit behaviour, checked on child programs in tests/exit
+ *   (test-exit.c, ThreadPoolShutdownTest_*).
  * - test_hang_global_shutdown_lock: ProcessPoolExecutor with fork.
  * - test_deadlock.py: all its cases are about pickling and crashing worker
  *   processes (ProcessPoolExecutor); the thread case that applies (a task

@@ -27,10 +27,21 @@
  * on the stored result when the last reference goes. The failure message is
  * copied into the future and freed with it.
  *
+ * Exit: as in Python, a process that exits (main returns or exit() is called)
+ * without shutting an executor down still runs its queued and running work: at
+ * exit, before weft waits for non-daemon threads, every executor not yet
+ * destroyed is shut down (wait=true, cancel_futures=false), newest executor
+ * first, in the exiting thread (Python's threading._register_atexit hook
+ * _python_exit). Workers inherit the submitting thread's daemon flag as
+ * threading.Thread does (non-daemon when submitted from main or a weft thread,
+ * daemon from a foreign thread). Once that exit-time shutdown has begun, submit
+ * to any executor (also one created then, or one not yet reached) returns
+ * WEFT_ESHUTDOWN ("cannot schedule new futures after interpreter shutdown").
+ * In a fork child, only executors that started a worker in the child are shut
+ * down at the child's exit.
+ *
  * Deviation: Python's `with executor:` is the cleanup-attribute macro
- * WEFT_WITH_EXECUTOR (GCC and clang). Executor worker threads are daemon weft
- * threads: a process that exits without shutting an executor down does not wait
- * for its queued work (Python's atexit hook does); call shutdown or destroy first.
+ * WEFT_WITH_EXECUTOR (GCC and clang).
  */
 #ifndef WEFT_FUTURES_H
 #define WEFT_FUTURES_H
@@ -280,13 +291,19 @@ typedef struct weft_executor_attr {
  * Python:   ThreadPoolExecutor(max_workers=None, thread_name_prefix='',
  *                              initializer=None, initargs=())
  * attr:     NULL or attributes (copied, the prefix string too).
- * Returns:  WEFT_OK and *out; WEFT_EINVAL (out NULL, max_workers < 0); WEFT_ENOMEM.
+ * Exit:     the executor is shut down and its workers joined at process exit
+ *           unless destroyed before (see the top of this header). Created once
+ *           exit has begun, it is already shut down.
+ * Returns:  WEFT_OK and *out; WEFT_EINVAL (out NULL, max_workers < 0); WEFT_ENOMEM
+ *           (nothing created, nothing registered).
  * Deviation: max_workers 0 means the default (Python's None; Python rejects 0).
  */
 WEFT_API int weft_executor_create(weft_executor **out, const weft_executor_attr *attr);
 
 /* weft_executor_destroy: shutdown(wait=true, cancel_futures=false), then free.
  * Futures handed out stay valid (they hold their own references). NULL: no-op.
+ * Also withdraws the executor from the exit-time shutdown; if that shutdown is
+ * running in another thread (exit has begun), waits for it first.
  * Must not be called from one of the executor's own workers. */
 WEFT_API void weft_executor_destroy(weft_executor *ex);
 

@@ -11,8 +11,10 @@
  * runs on and is still waited for at exit if it is not a daemon.
  *
  * Exit rules, as in Python: when main() returns or exit() is called, the process
- * first waits for every non-daemon weft thread, then exits; daemon threads do not
- * hold it up. (A process that ends by _exit(), abort() or a signal waits for
+ * first shuts down every executor not yet destroyed, newest first, letting its
+ * queued and running work finish (weft/futures.h; Python's _register_atexit
+ * hooks), then waits for every non-daemon weft thread, then exits; daemon threads
+ * do not hold it up. (A process that ends by _exit(), abort() or a signal waits for
  * nothing.)
  *
  * Deviation: join returns WEFT_ETIMEDOUT when the timeout expired (Python returns
