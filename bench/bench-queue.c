@@ -92,14 +92,14 @@ static void *wq_get(void)
 }
 #endif
 #if WEFT_BENCH_HAVE_SIMPLEQUEUE
-static weft_simplequeue *wsq;
-static void wsq_setup(void) { (void)weft_simplequeue_create(&wsq); }
-static void wsq_teardown(void) { weft_simplequeue_destroy(wsq); }
-static void wsq_put(void *item) { (void)weft_simplequeue_put(wsq, item); }
+static weft_simple_queue *wsq;
+static void wsq_setup(void) { (void)weft_simple_queue_create(&wsq, NULL, NULL); }
+static void wsq_teardown(void) { weft_simple_queue_destroy(wsq); }
+static void wsq_put(void *item) { (void)weft_simple_queue_put(wsq, item); }
 static void *wsq_get(void)
 {
     void *item = NULL;
-    (void)weft_simplequeue_get(wsq, &item, true, WEFT_FOREVER);
+    (void)weft_simple_queue_get(wsq, &item, true, WEFT_FOREVER);
     return item;
 }
 #endif
