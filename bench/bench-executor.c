@@ -12,9 +12,11 @@
 #include <glib.h>
 #endif
 
+#if WEFT_BENCH_HAVE_EXECUTOR
+#include <weft/futures.h>
+#endif
+
 #define WORKERS 2
-/* The weft adapter is written against the futures branch's API once it lands. */
-#define WEFT_EXEC_ADAPTER 0
 
 typedef struct task {
     struct task *next;
@@ -161,6 +163,33 @@ static double run_gpool(void *ctx, uint64_t iters)
 }
 #endif
 
+/* ---- weft ThreadPoolExecutor ---------------------------------------------------- */
+#if WEFT_BENCH_HAVE_EXECUTOR
+static weft_executor *wex;
+static weft_future **g_futs;
+
+static void *weft_empty(void *arg) { BENCH_KEEP(arg); return NULL; }
+
+static double run_weft(void *ctx, uint64_t iters)
+{
+    double t0 = bench_now();
+    for (uint64_t i = 0; i < iters; i++)
+        if (weft_executor_submit(wex, weft_empty, NULL, &g_futs[i]) != WEFT_OK) {
+            fprintf(stderr, "bench-executor: weft_executor_submit failed\n");
+            exit(1);
+        }
+    for (uint64_t i = 0; i < iters; i++) {
+        void *out;
+        if (weft_future_result(g_futs[i], WEFT_FOREVER, &out) != WEFT_OK) {
+            fprintf(stderr, "bench-executor: weft_future_result failed\n");
+            exit(1);
+        }
+        weft_future_unref(g_futs[i]);
+    }
+    return bench_now() - t0;
+}
+#endif
+
 #define MAX_BATCH 200000
 
 int main(void)
@@ -181,7 +210,15 @@ int main(void)
     g_thread_pool_free(gpool, FALSE, TRUE);
 #endif
 
-#if !WEFT_EXEC_ADAPTER
+#if WEFT_BENCH_HAVE_EXECUTOR
+    g_futs = malloc(MAX_BATCH * sizeof *g_futs);
+    weft_executor_attr attr = { .max_workers = WORKERS };
+    if (!g_futs || weft_executor_create(&wex, &attr) != WEFT_OK)
+        return 1;
+    bench_run_ex(w, "weft ThreadPoolExecutor", "weft", BENCH_US, run_weft, NULL, 1, MAX_BATCH);
+    weft_executor_destroy(wex);
+    free(g_futs);
+#else
     bench_weft_missing(w, "ThreadPoolExecutor");
 #endif
     bench_note(w, "%d workers; submit a batch of empty tasks, then wait for each result in order; us per task including the wait",

@@ -115,11 +115,11 @@ DEFINE_LOCK(gmutex, GMutex, g_mutex_init(l), g_mutex_lock(l), g_mutex_unlock(l),
 #endif
 
 #if WEFT_BENCH_HAVE_LOCK
-DEFINE_LOCK(weft_lock, weft_lock, weft_lock_init(l),
+DEFINE_LOCK(wlock, weft_lock, weft_lock_init(l),
             weft_lock_acquire(l, true, WEFT_FOREVER), weft_lock_release(l), weft_lock_destroy(l))
 #endif
 #if WEFT_BENCH_HAVE_RLOCK
-DEFINE_LOCK(weft_rlock, weft_rlock, weft_rlock_init(l),
+DEFINE_LOCK(wrlock, weft_rlock, weft_rlock_init(l),
             weft_rlock_acquire(l, true, WEFT_FOREVER), weft_rlock_release(l), weft_rlock_destroy(l))
 #endif
 
@@ -138,10 +138,10 @@ static const entry entries[] = {
     { "GLib GMutex", "peer", &gmutex_adapter },
 #endif
 #if WEFT_BENCH_HAVE_LOCK
-    { "weft Lock", "weft", &weft_lock_adapter },
+    { "weft Lock", "weft", &wlock_adapter },
 #endif
 #if WEFT_BENCH_HAVE_RLOCK
-    { "weft RLock", "weft", &weft_rlock_adapter },
+    { "weft RLock", "weft", &wrlock_adapter },
 #endif
 };
 #define NENTRIES (sizeof entries / sizeof entries[0])
