@@ -198,24 +198,29 @@ int main(void)
     g_batch = malloc(MAX_BATCH * sizeof *g_batch);
     if (!g_batch) return 1;
 
+    bench_case cases[3];
+    size_t n = 0;
     pool_start();
-    bench_run_ex(w, "mutex/condvar pool", "base", BENCH_US, run_pool, NULL, 1, MAX_BATCH);
-    pool_stop();
-
+    cases[n++] = (bench_case){ "mutex/condvar pool", "base", run_pool, NULL, 1, MAX_BATCH, 0, { 0 } };
 #ifdef WEFT_BENCH_HAVE_GLIB
     g_mutex_init(&gmu);
     g_cond_init(&gdone);
     gpool = g_thread_pool_new(gpool_func, NULL, WORKERS, FALSE, NULL);
-    bench_run_ex(w, "GLib GThreadPool", "peer", BENCH_US, run_gpool, NULL, 1, MAX_BATCH);
-    g_thread_pool_free(gpool, FALSE, TRUE);
+    cases[n++] = (bench_case){ "GLib GThreadPool", "peer", run_gpool, NULL, 1, MAX_BATCH, 0, { 0 } };
 #endif
-
 #if WEFT_BENCH_HAVE_EXECUTOR
     g_futs = malloc(MAX_BATCH * sizeof *g_futs);
     weft_executor_attr attr = { .max_workers = WORKERS };
     if (!g_futs || weft_executor_create(&wex, &attr) != WEFT_OK)
         return 1;
-    bench_run_ex(w, "weft ThreadPoolExecutor", "weft", BENCH_US, run_weft, NULL, 1, MAX_BATCH);
+    cases[n++] = (bench_case){ "weft ThreadPoolExecutor", "weft", run_weft, NULL, 1, MAX_BATCH, 0, { 0 } };
+#endif
+    bench_suite(w, BENCH_US, cases, n);
+    pool_stop();
+#ifdef WEFT_BENCH_HAVE_GLIB
+    g_thread_pool_free(gpool, FALSE, TRUE);
+#endif
+#if WEFT_BENCH_HAVE_EXECUTOR
     weft_executor_destroy(wex);
     free(g_futs);
 #else

@@ -259,8 +259,12 @@ int main(void)
             continue;
         }
         g_cpus = places[p].cpus;
-        for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
-            bench_run(w, adapters[i].name, adapters[i].role, BENCH_US, run, (void *)&adapters[i]);
+        bench_case cases[sizeof adapters / sizeof adapters[0]];
+        size_t n = sizeof adapters / sizeof adapters[0];
+        for (size_t i = 0; i < n; i++)
+            cases[i] = (bench_case){ adapters[i].name, adapters[i].role, run,
+                                     (void *)&adapters[i], 1, 0, 0, { 0 } };
+        bench_suite(w, BENCH_US, cases, n);
         if (!WEFT_BENCH_HAVE_EVENT)
             bench_weft_missing(w, "Event");
         if (!(WEFT_BENCH_HAVE_CONDITION && WEFT_BENCH_HAVE_LOCK))

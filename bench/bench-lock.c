@@ -146,56 +146,75 @@ static const entry entries[] = {
 };
 #define NENTRIES (sizeof entries / sizeof entries[0])
 
-static void fairness(const char *workload, const entry *e, int n)
+/* One fixed-time run of n threads; returns min/max of the per-thread counts. */
+static double fairness_once(const entry *e, int n, double secs, uint64_t *last)
 {
-    double ratios[BENCH_REPS];
-    uint64_t last[BENCH_MAX_TEAM] = { 0 };
-    double secs = bench_quick() ? 0.01 : 0.25;
-    for (int r = 0; r < BENCH_REPS; r++) {
-        pthread_t tid[BENCH_MAX_TEAM];
-        bench_member m[BENCH_MAX_TEAM];
-        atomic_int ready = 0, go = 0;
-        atomic_store(e->a->stop, 0);
-        for (int i = 0; i < n; i++) {
-            m[i] = (bench_member){ e->a->fair_body, NULL, i, -1, &ready, &go };
-            if (pthread_create(&tid[i], NULL, bench_member_main, &m[i]) != 0)
-                exit(2);
-        }
-        while (atomic_load(&ready) < n)
-            sched_yield();
-        atomic_store(&go, 1);
-        struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
-        nanosleep(&ts, NULL);
-        atomic_store(e->a->stop, 1);
-        uint64_t mn = UINT64_MAX, mx = 0;
-        for (int i = 0; i < n; i++) {
-            pthread_join(tid[i], NULL);
-            uint64_t c = e->a->counts[(size_t)i * e->a->stride];
-            last[i] = c;
-            if (c < mn) mn = c;
-            if (c > mx) mx = c;
-        }
-        ratios[r] = mx ? (double)mn / (double)mx : 0;
+    pthread_t tid[BENCH_MAX_TEAM];
+    bench_member m[BENCH_MAX_TEAM];
+    atomic_int ready = 0, go = 0;
+    atomic_store(e->a->stop, 0);
+    for (int i = 0; i < n; i++) {
+        m[i] = (bench_member){ e->a->fair_body, NULL, i, -1, &ready, &go };
+        if (pthread_create(&tid[i], NULL, bench_member_main, &m[i]) != 0)
+            exit(2);
     }
-    bench_report_samples(workload, e->name, e->role, ratios, BENCH_REPS, "min/max", true);
-    char buf[256];
-    int off = 0;
-    for (int i = 0; i < n; i++)
-        off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%llu", i ? ", " : "",
-                        (unsigned long long)last[i]);
-    bench_note(workload, "%s: per-thread acquisitions in the last %.2f s run: %s", e->name,
-               secs, buf);
+    while (atomic_load(&ready) < n)
+        sched_yield();
+    atomic_store(&go, 1);
+    struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+    nanosleep(&ts, NULL);
+    atomic_store(e->a->stop, 1);
+    uint64_t mn = UINT64_MAX, mx = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(tid[i], NULL);
+        uint64_t c = e->a->counts[(size_t)i * e->a->stride];
+        last[i] = c;
+        if (c < mn) mn = c;
+        if (c > mx) mx = c;
+    }
+    return mx ? (double)mn / (double)mx : 0;
+}
+
+/* BENCH_REPS rounds, each one fixed-time run of every lock in turn. */
+static void fairness(const char *workload, int n)
+{
+    static double ratios[NENTRIES][BENCH_REPS];
+    static uint64_t last[NENTRIES][BENCH_MAX_TEAM];
+    double secs = bench_quick() ? 0.01 : 0.25;
+    for (size_t i = 0; i < NENTRIES; i++)
+        entries[i].a->init();
+    for (int r = 0; r < BENCH_REPS; r++)
+        for (size_t i = 0; i < NENTRIES; i++)
+            ratios[i][r] = fairness_once(&entries[i], n, secs, last[i]);
+    for (size_t i = 0; i < NENTRIES; i++) {
+        entries[i].a->destroy();
+        bench_report_samples(workload, entries[i].name, entries[i].role, ratios[i], BENCH_REPS,
+                             "min/max", true);
+    }
+    for (size_t i = 0; i < NENTRIES; i++) {
+        char buf[256];
+        int off = 0;
+        for (int k = 0; k < n; k++)
+            off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%llu", k ? ", " : "",
+                            (unsigned long long)last[i][k]);
+        bench_note(workload, "%s: per-thread acquisitions in the last %.2f s run: %s",
+                   entries[i].name, secs, buf);
+    }
 }
 
 int main(void)
 {
     bench_idle_start();
     const char *wu = "lock uncontended";
+    bench_case cases[NENTRIES];
     for (size_t i = 0; i < NENTRIES; i++) {
         entries[i].a->init();
-        bench_run(wu, entries[i].name, entries[i].role, BENCH_MOPS, entries[i].a->uncontended, NULL);
-        entries[i].a->destroy();
+        cases[i] = (bench_case){ entries[i].name, entries[i].role, entries[i].a->uncontended,
+                                 NULL, 1, 0, 0, { 0 } };
     }
+    bench_suite(wu, BENCH_MOPS, cases, NENTRIES);
+    for (size_t i = 0; i < NENTRIES; i++)
+        entries[i].a->destroy();
     if (!WEFT_BENCH_HAVE_LOCK)
         bench_weft_missing(wu, "Lock");
     if (!WEFT_BENCH_HAVE_RLOCK)
@@ -209,11 +228,12 @@ int main(void)
         snprintf(wc, sizeof wc, "lock contended %dT", n);
         for (size_t i = 0; i < NENTRIES; i++) {
             entries[i].a->init();
-            *entries[i].a->counter = 0;
-            bench_run_ex(wc, entries[i].name, entries[i].role, BENCH_MOPS,
-                         entries[i].a->contended, &n, (uint64_t)n * 64, 0);
-            entries[i].a->destroy();
+            cases[i] = (bench_case){ entries[i].name, entries[i].role, entries[i].a->contended,
+                                     &n, (uint64_t)n * 64, 0, 0, { 0 } };
         }
+        bench_suite(wc, BENCH_MOPS, cases, NENTRIES);
+        for (size_t i = 0; i < NENTRIES; i++)
+            entries[i].a->destroy();
         if (!WEFT_BENCH_HAVE_LOCK)
             bench_weft_missing(wc, "Lock");
         bench_note(wc, "%d threads, shared counter in the critical section, no work between; %d CPUs available",
@@ -221,11 +241,7 @@ int main(void)
     }
 
     const char *wf = "lock fairness 4T";
-    for (size_t i = 0; i < NENTRIES; i++) {
-        entries[i].a->init();
-        fairness(wf, &entries[i], 4);
-        entries[i].a->destroy();
-    }
+    fairness(wf, 4);
     if (!WEFT_BENCH_HAVE_LOCK)
         bench_weft_missing(wf, "Lock");
     bench_note(wf, "min/max of per-thread acquisition counts over a fixed time (1 = fair, 0 = a thread starved)");

@@ -159,9 +159,12 @@ int main(void)
         char w[32];
         snprintf(w, sizeof w, "queue %dp%dc", pairs, pairs);
         g_pairs = pairs;
-        for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
-            bench_run_ex(w, adapters[i].name, adapters[i].role, BENCH_MOPS, run,
-                         (void *)&adapters[i], n, n);
+        bench_case cases[sizeof adapters / sizeof adapters[0]];
+        size_t k = sizeof adapters / sizeof adapters[0];
+        for (size_t i = 0; i < k; i++)
+            cases[i] = (bench_case){ adapters[i].name, adapters[i].role, run,
+                                     (void *)&adapters[i], n, n, 0, { 0 } };
+        bench_suite(w, BENCH_MOPS, cases, k);
         if (!WEFT_BENCH_HAVE_QUEUE)
             bench_weft_missing(w, "Queue");
         if (!WEFT_BENCH_HAVE_SIMPLEQUEUE)

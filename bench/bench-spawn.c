@@ -71,14 +71,18 @@ static double run_weft(void *ctx, uint64_t iters)
 int main(void)
 {
     const char *w = "spawn+join";
-    bench_run(w, "pthread_create+join", "base", BENCH_US, run_pthread, NULL);
-    bench_run(w, "C11 thrd_create+join", "peer", BENCH_US, run_c11, NULL);
+    bench_case cases[] = {
+        { "pthread_create+join", "base", run_pthread, NULL, 1, 0, 0, { 0 } },
+        { "C11 thrd_create+join", "peer", run_c11, NULL, 1, 0, 0, { 0 } },
 #ifdef WEFT_BENCH_HAVE_GLIB
-    bench_run(w, "GLib g_thread_new+join", "peer", BENCH_US, run_glib, NULL);
+        { "GLib g_thread_new+join", "peer", run_glib, NULL, 1, 0, 0, { 0 } },
 #endif
 #if WEFT_BENCH_HAVE_THREAD
-    bench_run(w, "weft Thread", "weft", BENCH_US, run_weft, NULL);
-#else
+        { "weft Thread", "weft", run_weft, NULL, 1, 0, 0, { 0 } },
+#endif
+    };
+    bench_suite(w, BENCH_US, cases, sizeof cases / sizeof cases[0]);
+#if !WEFT_BENCH_HAVE_THREAD
     bench_weft_missing(w, "Thread");
 #endif
     bench_note(w, "one thread at a time: create, run an empty function, join; us per thread");

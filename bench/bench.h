@@ -12,9 +12,11 @@
  *
  * Measurement: a run function performs `iters` operations and returns the
  * elapsed seconds it measured itself (so thread start-up can stay out of the
- * timed part). bench_run() calibrates iters so one repetition lasts about
- * bench_rep_seconds(), runs one warm-up repetition, then BENCH_REPS timed ones,
- * and reports median, min and max of the per-operation figure.
+ * timed part). bench_suite() calibrates iters so one repetition lasts about
+ * bench_rep_seconds(), runs one warm-up repetition, then BENCH_REPS timed
+ * rounds, each round one repetition of every implementation of the workload in
+ * turn (the machine may be shared: interleaving spreads a burst of outside load
+ * over all of them), and reports median, min and max of the per-op figure.
  *
  * WEFT_BENCH_QUICK=1 shortens every repetition to a few milliseconds: CI runs
  * every adapter that way so the benchmarks never rot; its figures mean nothing.
@@ -133,37 +135,66 @@ static inline void bench_report_samples(const char *workload, const char *impl, 
     bench_row(workload, impl, role, v[n / 2], v[0], v[n - 1], unit, higher_better);
 }
 
-/* Calibrate, warm up, measure BENCH_REPS repetitions, print one row.
- * min_iters: the smallest sensible batch (e.g. the thread count);
- * max_iters: 0 for no cap. */
+/* One implementation in a workload: bench_suite measures them interleaved. */
+typedef struct {
+    const char *impl;
+    const char *role;        /* "base", "weft" or "peer" (see the row format) */
+    bench_fn fn;
+    void *ctx;
+    uint64_t min_iters;      /* smallest sensible batch (e.g. the thread count); 0 = 1 */
+    uint64_t max_iters;      /* 0: no cap */
+    uint64_t iters;          /* set by calibration */
+    double v[BENCH_REPS];
+} bench_case;
+
+/* Find a batch size that lasts about bench_rep_seconds(). */
+static inline void bench_calibrate(bench_case *c)
+{
+    double target = bench_rep_seconds();
+    uint64_t iters = c->min_iters ? c->min_iters : 1;
+    double t = c->fn(c->ctx, iters);
+    while (t < target / 10 && (!c->max_iters || iters < c->max_iters)) {
+        iters *= 4;
+        if (c->max_iters && iters > c->max_iters)
+            iters = c->max_iters;
+        t = c->fn(c->ctx, iters);
+    }
+    if (t > 0 && t < target) {
+        double want = (double)iters * target / t;
+        if (c->max_iters && want > (double)c->max_iters)
+            want = (double)c->max_iters;
+        if (want > (double)iters)
+            iters = (uint64_t)want;
+    }
+    if (c->min_iters > 1)
+        iters -= iters % c->min_iters;
+    c->iters = iters;
+}
+
+/* Calibrate and warm up every case, then run BENCH_REPS rounds, each round one
+ * repetition of every case in turn, so a burst of load from elsewhere on the
+ * machine hits all implementations alike; print one row per case, in order. */
+static inline void bench_suite(const char *workload, bench_unit unit, bench_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bench_calibrate(&c[i]);
+        (void)c[i].fn(c[i].ctx, c[i].iters); /* warm-up */
+    }
+    for (int r = 0; r < BENCH_REPS; r++)
+        for (size_t i = 0; i < n; i++)
+            c[i].v[r] = bench_per_op(unit, c[i].fn(c[i].ctx, c[i].iters), c[i].iters);
+    for (size_t i = 0; i < n; i++)
+        bench_report_samples(workload, c[i].impl, c[i].role, c[i].v, BENCH_REPS,
+                             bench_unit_name(unit), unit == BENCH_MOPS);
+}
+
+/* One implementation alone: calibrate, warm up, BENCH_REPS repetitions, one row. */
 static inline void bench_run_ex(const char *workload, const char *impl, const char *role,
                                 bench_unit unit, bench_fn fn, void *ctx,
                                 uint64_t min_iters, uint64_t max_iters)
 {
-    double target = bench_rep_seconds();
-    uint64_t iters = min_iters ? min_iters : 1;
-    double t = fn(ctx, iters);
-    while (t < target / 10 && (!max_iters || iters < max_iters)) {
-        iters *= 4;
-        if (max_iters && iters > max_iters)
-            iters = max_iters;
-        t = fn(ctx, iters);
-    }
-    if (t > 0 && t < target) {
-        double want = (double)iters * target / t;
-        if (max_iters && want > (double)max_iters)
-            want = (double)max_iters;
-        if (want > (double)iters)
-            iters = (uint64_t)want;
-    }
-    if (min_iters > 1)
-        iters -= iters % min_iters;
-    (void)fn(ctx, iters); /* warm-up */
-    double v[BENCH_REPS];
-    for (int i = 0; i < BENCH_REPS; i++)
-        v[i] = bench_per_op(unit, fn(ctx, iters), iters);
-    bench_report_samples(workload, impl, role, v, BENCH_REPS, bench_unit_name(unit),
-                         unit == BENCH_MOPS);
+    bench_case c = { impl, role, fn, ctx, min_iters, max_iters, 0, { 0 } };
+    bench_suite(workload, unit, &c, 1);
 }
 
 static inline void bench_run(const char *workload, const char *impl, const char *role,
