@@ -245,6 +245,11 @@ static void timers(int n)
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 60;
     park_reset();
+    /* Threads joined earlier may still be leaving the kernel: let them go first. */
+    for (int i = 0; i < 1000 && os_threads() > 1; i++) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
     long th0 = os_threads();
     double rss0 = rss_kib();
     int made = 0;

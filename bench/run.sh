@@ -60,6 +60,7 @@ else
   echo "M	CPython: python3 not found (Debian package python3), CPython rows skipped" >> "$results"
 fi
 
+echo "M	load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) (the machine line's figures above 1 per core mean other work shared the CPUs)" >> "$results"
 "$src/report.sh" "$results" > "$report" || status=1
 if [ -n "$WEFT_BENCH_GNUPLOT" ] && [ -x "$WEFT_BENCH_GNUPLOT" ]; then
   "$src/plot.sh" "$results" "$bindir" "$WEFT_BENCH_GNUPLOT" >> "$report" || status=1
