@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -136,4 +137,6 @@ func main() {
 	}
 	hn := scaled(50000, 500)
 	row("handoff round trip", "Go unbuffered chan (goroutines)", measure(hn, handoff, usop), "us/op", false)
+	fmt.Printf("N\thandoff round trip\tGo: goroutines switch in user space on GOMAXPROCS=%d OS threads; a goroutine handoff is not an OS-thread handoff\n", runtime.GOMAXPROCS(0))
+	fmt.Printf("N\tlock contended 2T\tGo: the contending parties are goroutines on GOMAXPROCS=%d OS threads\n", runtime.GOMAXPROCS(0))
 }
