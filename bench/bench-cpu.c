@@ -82,32 +82,50 @@ static double run_weft(int threads, double *sum)
 }
 #endif
 
-static void measure(const char *impl, const char *role, double (*fn)(int, double *))
+typedef struct {
+    const char *impl;
+    const char *role;
+    double (*fn)(int threads, double *sum);
+    double v[3][BENCH_REPS];   /* [thread-count index][repetition], seconds */
+} cpu_case;
+
+/* For each thread count: a warm-up of every implementation, then BENCH_REPS
+ * rounds of one run of each in turn (interleaved, as bench_suite does). */
+static void measure(cpu_case *c, size_t n)
 {
     static const int counts[] = { 1, 2, 4 };
-    double med1 = 0, ref = 0;
-    for (size_t c = 0; c < 3; c++) {
-        int n = counts[c];
-        double v[BENCH_REPS], sum = 0;
-        (void)fn(n, &sum); /* warm-up */
+    double ref = 0;
+    for (size_t k = 0; k < 3; k++) {
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+            (void)c[i].fn(counts[k], &sum);
         for (int r = 0; r < BENCH_REPS; r++)
-            v[r] = fn(n, &sum);
-        if (c == 0)
-            ref = sum;
-        else if (fabs(sum - ref) > 1e-6 * ref) {
-            fprintf(stderr, "bench-cpu: %s: %d threads computed %g, 1 thread %g\n", impl, n, sum, ref);
-            exit(1);
-        }
+            for (size_t i = 0; i < n; i++) {
+                c[i].v[k][r] = c[i].fn(counts[k], &sum);
+                if (ref == 0)
+                    ref = sum;
+                else if (fabs(sum - ref) > 1e-6 * ref) {
+                    fprintf(stderr, "bench-cpu: %s: %d threads computed %g, expected %g\n",
+                            c[i].impl, counts[k], sum, ref);
+                    exit(1);
+                }
+            }
+    }
+    for (size_t k = 0; k < 3; k++) {
         char w[48];
-        snprintf(w, sizeof w, "cpu sum %dT", n);
-        qsort(v, BENCH_REPS, sizeof v[0], bench_cmp_double);
-        bench_row(w, impl, role, v[BENCH_REPS / 2], v[0], v[BENCH_REPS - 1], "s", false);
-        if (c == 0) {
-            med1 = v[BENCH_REPS / 2];
-        } else {
-            /* speed-up over this implementation's own 1-thread median */
-            snprintf(w, sizeof w, "cpu sum speed-up %dT", n);
-            bench_row(w, impl, role, med1 / v[BENCH_REPS / 2], med1 / v[BENCH_REPS - 1],
+        snprintf(w, sizeof w, "cpu sum %dT", counts[k]);
+        for (size_t i = 0; i < n; i++) {
+            double *v = c[i].v[k];
+            qsort(v, BENCH_REPS, sizeof v[0], bench_cmp_double);
+            bench_row(w, c[i].impl, c[i].role, v[BENCH_REPS / 2], v[0], v[BENCH_REPS - 1], "s", false);
+        }
+        if (k == 0)
+            continue;
+        /* speed-up over the same implementation's own 1-thread median */
+        snprintf(w, sizeof w, "cpu sum speed-up %dT", counts[k]);
+        for (size_t i = 0; i < n; i++) {
+            double med1 = c[i].v[0][BENCH_REPS / 2], *v = c[i].v[k];
+            bench_row(w, c[i].impl, c[i].role, med1 / v[BENCH_REPS / 2], med1 / v[BENCH_REPS - 1],
                       med1 / v[0], "x", true);
         }
     }
@@ -116,10 +134,14 @@ static void measure(const char *impl, const char *role, double (*fn)(int, double
 int main(void)
 {
     g_n = bench_scaled(50000000, 50);
-    measure("raw pthreads", "base", run_pthread);
+    static cpu_case cases[] = {
+        { "raw pthreads", "base", run_pthread, { { 0 } } },
 #if WEFT_BENCH_HAVE_THREAD
-    measure("weft threads", "weft", run_weft);
-#else
+        { "weft threads", "weft", run_weft, { { 0 } } },
+#endif
+    };
+    measure(cases, sizeof cases / sizeof cases[0]);
+#if !WEFT_BENCH_HAVE_THREAD
     bench_weft_missing("cpu sum 1T", "Thread");
     bench_weft_missing("cpu sum speed-up 2T", "Thread");
 #endif

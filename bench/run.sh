@@ -13,6 +13,11 @@ report="$bindir/report.md"
 : > "$results"
 status=0
 
+# busy_warning WHEN: a machine line if the 1-minute load average exceeds the cores.
+busy_warning() {
+  awk -v n="$(nproc)" -v when="$1" '{ if ($1 > n) printf("M\tWARNING: the machine was busy at the %s of the run (load average %s on %d cores): rows measured side by side (interleaved) stay comparable, but absolute figures and thread speed-ups are depressed\n", when, $1, n) }' /proc/loadavg 2>/dev/null
+}
+
 machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')
   [ -n "$cpu" ] || cpu=$(uname -m)
@@ -20,6 +25,7 @@ machine() {
   if [ -n "$WEFT_BENCH_QUICK" ] && [ "$WEFT_BENCH_QUICK" != 0 ]; then
     echo "M	WEFT_BENCH_QUICK=1: smoke run, the figures mean nothing"
   fi
+  busy_warning start
   [ -n "$WEFT_BENCH_GLIB" ] && echo "M	GLib $WEFT_BENCH_GLIB" || echo "M	GLib: not found (Debian package libglib2.0-dev), GLib rows skipped"
 }
 machine >> "$results"
@@ -61,6 +67,7 @@ else
 fi
 
 echo "M	load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) (the machine line's figures above 1 per core mean other work shared the CPUs)" >> "$results"
+busy_warning end >> "$results"
 "$src/report.sh" "$results" > "$report" || status=1
 if [ -n "$WEFT_BENCH_GNUPLOT" ] && [ -x "$WEFT_BENCH_GNUPLOT" ]; then
   "$src/plot.sh" "$results" "$bindir" "$WEFT_BENCH_GNUPLOT" >> "$report" || status=1
