@@ -22,7 +22,7 @@
  * are now blocked" handshakes instead of sleeps. */
 static unsigned waiters_of(weft_lock *l)
 {
-    return atomic_load(&l->state) >> 3;
+    return atomic_load(&l->state) >> 4;
 }
 
 /* ---- BaseLockTests ------------------------------------------------------------- */
@@ -326,7 +326,6 @@ SLOW_TEST(stress_counter_exact)
     s.counter = 0;
     s.nthreads = 8;
     weft_test_join(weft_test_start(8, count_fn, &s));
-    printf("counter %ld iters %ld\n", s.counter, s.iters);
     ASSERT_EQ(s.counter, 8 * s.iters);
     ASSERT_EQ(atomic_load(&s.lock.state), 0); /* fully reset: unlocked, no waiter */
 }
@@ -412,4 +411,48 @@ SLOW_TEST(stress_fairness_every_thread_progresses)
     printf("fairness: %d threads, 1 s, total %ld, min %ld, max %ld\n", N, sum, mn, mx);
     ASSERT_GT(mn, 0);
     ASSERT_EQ(atomic_load(&f.lock.state), 0);
+}
+
+/* Go's TestMutexFairness, sharpened: a hog holds the lock ~100 us and re-takes
+ * it at once after each release (it always wins a plain barging race, since it
+ * is running and the woken waiter is not); the victim must still get the lock
+ * 10 times, each within a bounded wait. The starvation handoff is what bounds it:
+ * after STARVE_NS (1 ms) of waiting the next release goes to the victim. */
+struct hog { weft_lock lock; _Atomic int stop; _Atomic int hog_started; double worst; };
+
+static void hog_fn(void *p, int i)
+{
+    struct hog *h = p;
+    if (i == 0) {
+        atomic_store(&h->hog_started, 1);
+        while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
+            ASSERT_OK(weft_lock_acquire(&h->lock, true, WEFT_FOREVER));
+            double t0 = weft_test_now();
+            while (weft_test_now() - t0 < 0.0001) { }
+            ASSERT_OK(weft_lock_release(&h->lock));
+        }
+        return;
+    }
+    while (!atomic_load(&h->hog_started)) weft_test_sleep(0.0001);
+    for (int k = 0; k < 10; k++) {
+        weft_test_sleep(0.0001);
+        double t0 = weft_test_now();
+        ASSERT_OK(weft_lock_acquire(&h->lock, true, WEFT_FOREVER));
+        double w = weft_test_now() - t0;
+        if (w > h->worst) h->worst = w;
+        ASSERT_OK(weft_lock_release(&h->lock));
+    }
+    atomic_store(&h->stop, 1);
+}
+
+SLOW_TEST(stress_fairness_hog_cannot_starve_waiter)
+{
+    static struct hog h;
+    weft_lock_init(&h.lock);
+    double t0 = weft_test_now();
+    weft_test_join(weft_test_start(2, hog_fn, &h));
+    printf("victim: 10 acquisitions in %.3f s, worst wait %.3f ms\n",
+           weft_test_now() - t0, h.worst * 1e3);
+    ASSERT_ELAPSED_AT_MOST(t0, 5);
+    ASSERT_EQ(atomic_load(&h.lock.state), 0);
 }

@@ -19,7 +19,7 @@
 
 static unsigned waiters_of(weft_rlock *l)
 {
-    return atomic_load(&l->lock.state) >> 3;
+    return atomic_load(&l->lock.state) >> 4;
 }
 
 /* The whole observable state, for "unchanged" checks. */
