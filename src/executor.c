@@ -55,11 +55,14 @@
 #include "weft/thread.h"
 
 /* How many times an idle worker re-reads the queue before it sleeps. One
- * iteration is a relaxed load and a pause instruction (~10-40 ns), so this is a
- * few microseconds: longer than the gap between back-to-back submits, short
- * enough not to steal a 2-core machine from the submitter for long.
- * Provenance: docs/design/futures.md (measured with bench-style loop). */
-#define SPIN_LIMIT 2000
+ * iteration is a relaxed load and a pause instruction (pause measured 40-75 ns
+ * on the 2-core AMD EPYC test machine), so this is about 10 us: longer than the
+ * gap between back-to-back submits, short enough not to steal a 2-core machine
+ * from the submitter for long (2000 made batches of 100 tasks 5-10x slower
+ * there; 50 made batches of 1000 2x slower). Provenance: docs/design/futures.md. */
+#ifndef SPIN_LIMIT
+#define SPIN_LIMIT 200
+#endif
 
 #define BROKEN_MESSAGE "A thread initializer failed, the thread pool is not usable anymore"
 
@@ -195,7 +198,7 @@ static void run_item(weft_executor *ex, weft_future *f)
 
 static void break_pool(weft_executor *ex, int code, char *msg)
 {
-    weft__report_failure("Exception in initializer:", ex, code, msg);
+    weft__report_failure("Exception in initializer:", NULL, code, msg);
     free(msg);
     lock(ex);
     atomic_store_explicit(&ex->broken, true, memory_order_relaxed);
