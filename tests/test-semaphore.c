@@ -9,8 +9,8 @@
  *   - test_constructor's TypeError-free float value: C takes a long.
  *   - test_repr: there is no repr; its C counterpart checks the numbers repr
  *     shows (weft_semaphore_value / weft_semaphore_bound).
- *   - test_with: mirrored with WEFT_WITH_SEMAPHORE where weft/with.h has it
- *     (below); the "exception propagates" half becomes an early return.
+ * test_with uses WEFT_WITH_SEMAPHORE (weft/with.h); its "exception propagates"
+ * half becomes an early return out of the with-block.
  * Threads are the harness's raw pthreads (threads weft did not create).
  */
 #include "harness.h"
@@ -608,3 +608,42 @@ SLOW_TEST(stress_release_n_batches)
     ASSERT_EQ(atomic_load(&b.consumed), 4 * b.per_consumer);
     assert_sem(&b.sem, 0, -1);
 }
+
+/* ---- test_with (weft/with.h) ------------------------------------------------------ */
+
+static int with_body(weft_semaphore *s, bool fail)
+{
+    WEFT_WITH_SEMAPHORE(s) {
+        ASSERT_OK(weft_semaphore_acquire(s, false, WEFT_FOREVER));
+        ASSERT_OK(weft_semaphore_release(s, 1));
+        WEFT_WITH_SEMAPHORE(s) {
+            ASSERT_RC(weft_semaphore_acquire(s, false, WEFT_FOREVER), WEFT_ETIMEDOUT);
+            if (fail) return WEFT_EFAIL;   /* Python: raise err inside the with */
+        }
+    }
+    return WEFT_OK;
+}
+static void base_with(bool bounded)
+{
+    weft_semaphore s;
+    sem_make(&s, bounded, 2);
+    ASSERT_OK(with_body(&s, false));
+    ASSERT_OK(weft_semaphore_acquire(&s, false, WEFT_FOREVER));
+    ASSERT_OK(weft_semaphore_release(&s, 1));
+    ASSERT_RC(with_body(&s, true), WEFT_EFAIL);
+    ASSERT_OK(weft_semaphore_acquire(&s, false, WEFT_FOREVER));
+    ASSERT_OK(weft_semaphore_release(&s, 1));
+    ASSERT_EQ(weft_semaphore_value(&s), 2);
+    /* The _RC and _TIMEOUT forms report a failed acquire and skip the body. */
+    weft_semaphore z = WEFT_SEMAPHORE_INIT(0);
+    int rc = 99, ran = 0;
+    WEFT_WITH_SEMAPHORE_TIMEOUT(rc, &z, 0.0) ran = 1;
+    ASSERT_RC(rc, WEFT_ETIMEDOUT);
+    ASSERT_EQ(ran, 0);
+    WEFT_WITH_SEMAPHORE_RC(rc, &s) ran = 1;
+    ASSERT_OK(rc);
+    ASSERT_EQ(ran, 1);
+    ASSERT_EQ(weft_semaphore_value(&s), 2);
+}
+TEST(SemaphoreTests_test_with) { base_with(false); }
+TEST(BoundedSemaphoreTests_test_with) { base_with(true); }
