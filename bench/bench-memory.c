@@ -221,6 +221,45 @@ static void idle_rows(const char *w, const char *impl, const char *role, double 
     bench_report_samples(w, impl, role, v, BENCH_REPS, "KiB/thread", false);
 }
 
+static void settle_threads(void)
+{
+    /* Threads joined earlier may still be leaving the kernel: let them go first. */
+    for (int i = 0; i < 1000 && os_threads() > 1; i++) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+}
+
+#if WEFT_BENCH_HAVE_TIMER
+static void never(void *arg) { (void)arg; }
+
+/* n weft Timers of 60 s started, counted, then cancelled and joined. */
+static void weft_timers(int n, long *threads_out, double *mib_out)
+{
+    weft_timer **t = malloc((size_t)n * sizeof *t);
+    if (!t) exit(1);
+    settle_threads();
+    long th0 = os_threads();
+    double rss0 = rss_kib();
+    for (int i = 0; i < n; i++)
+        if (weft_timer_create(&t[i], 60.0, never, NULL, NULL) != WEFT_OK || weft_timer_start(t[i]) != WEFT_OK) {
+            fprintf(stderr, "bench-memory: weft timer %d could not start\n", i);
+            exit(1);
+        }
+    long threads = os_threads() - th0;
+    double mib = (rss_kib() - rss0) / 1024.0;
+    for (int i = 0; i < n; i++)
+        (void)weft_timer_cancel(t[i]);
+    for (int i = 0; i < n; i++) {
+        (void)weft_timer_join(t[i], WEFT_FOREVER);
+        weft_timer_destroy(t[i]);
+    }
+    free(t);
+    *threads_out = threads;
+    *mib_out = mib;
+}
+#endif
+
 /* one pthread per timer: sleeps on a condvar until its deadline or cancel */
 static void *timer_thread(void *arg)
 {
@@ -239,17 +278,20 @@ static void timers(int n)
     char wt[64], wm[64];
     snprintf(wt, sizeof wt, "timers: %d pending, OS threads", n);
     snprintf(wm, sizeof wm, "timers: %d pending, resident memory", n);
+#if WEFT_BENCH_HAVE_TIMER
+    /* weft first: heap pages freed by an earlier test and still resident
+     * would hide its allocations */
+    long w_threads = 0;
+    double w_mib = 0;
+    weft_timers(n, &w_threads, &w_mib);
+#endif
     pthread_t *t = malloc((size_t)n * sizeof *t);
     if (!t) exit(1);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 60;
     park_reset();
-    /* Threads joined earlier may still be leaving the kernel: let them go first. */
-    for (int i = 0; i < 1000 && os_threads() > 1; i++) {
-        struct timespec ms = { 0, 1000000 };
-        nanosleep(&ms, NULL);
-    }
+    settle_threads();
     long th0 = os_threads();
     double rss0 = rss_kib();
     int made = 0;
@@ -269,7 +311,10 @@ static void timers(int n)
     }
     bench_row(wt, "one pthread per timer", "base", (double)threads, (double)threads, (double)threads, "threads", false);
     bench_row(wm, "one pthread per timer", "base", mib, mib, mib, "MiB", false);
-#if !WEFT_BENCH_HAVE_TIMER
+#if WEFT_BENCH_HAVE_TIMER
+    bench_row(wt, "weft Timer", "weft", (double)w_threads, (double)w_threads, (double)w_threads, "threads", false);
+    bench_row(wm, "weft Timer", "weft", w_mib, w_mib, w_mib, "MiB", false);
+#else
     bench_weft_missing(wt, "Timer");
     bench_weft_missing(wm, "Timer");
 #endif
@@ -277,6 +322,8 @@ static void timers(int n)
 
 int main(void)
 {
+    /* the timers first, in a fresh heap (see weft_timers) */
+    timers(bench_quick() ? 1000 : 10000);
     sizes();
     const char *w = "memory: idle thread";
     idle_rows(w, "pthread", "base", idle_pthread);
@@ -289,6 +336,5 @@ int main(void)
     bench_weft_missing(w, "Thread");
 #endif
     bench_note(w, "resident memory added per thread, %d threads parked on a condvar (default stack size; untouched stack pages are not resident)", IDLE);
-    timers(bench_quick() ? 1000 : 10000);
     return 0;
 }

@@ -41,7 +41,32 @@ def size_row(w, impl, n):
     row(w, impl, [n], "bytes", False)
 
 
+def timers():
+    n = 1000 if QUICK else 10000
+    th0, rss0 = os_threads(), rss_kib()
+    timers = [threading.Timer(60.0, lambda: None) for _ in range(n)]
+    started = 0
+    try:
+        for t in timers:
+            t.start()
+            started += 1
+    except RuntimeError:
+        pass
+    threads, mib = os_threads() - th0, (rss_kib() - rss0) / 1024
+    for t in timers[:started]:
+        t.cancel()
+    for t in timers[:started]:
+        t.join()
+    if started < n:
+        note("timers: %d pending, OS threads" % n, "%s threading.Timer: only %d of %d could start" % (PY, started, n))
+        return
+    row("timers: %d pending, OS threads" % n, "%s threading.Timer" % PY, [threads], "threads", False)
+    row("timers: %d pending, resident memory" % n, "%s threading.Timer" % PY, [mib], "MiB", False)
+
+
+
 def main():
+    timers()  # first, in a fresh heap, as bench-memory does
     size_row("memory: Lock", "%s Lock" % PY, deep(threading.Lock()))
     size_row("memory: RLock", "%s RLock" % PY, deep(threading.RLock()))
     size_row("memory: Condition", "%s Condition" % PY, deep(threading.Condition()))
@@ -70,27 +95,6 @@ def main():
         for t in ts:
             t.join()
     row("memory: idle thread", "%s threading.Thread" % PY, v, "KiB/thread", False)
-
-    n = 1000 if QUICK else 10000
-    th0, rss0 = os_threads(), rss_kib()
-    timers = [threading.Timer(60.0, lambda: None) for _ in range(n)]
-    started = 0
-    try:
-        for t in timers:
-            t.start()
-            started += 1
-    except RuntimeError:
-        pass
-    threads, mib = os_threads() - th0, (rss_kib() - rss0) / 1024
-    for t in timers[:started]:
-        t.cancel()
-    for t in timers[:started]:
-        t.join()
-    if started < n:
-        note("timers: %d pending, OS threads" % n, "%s threading.Timer: only %d of %d could start" % (PY, started, n))
-        return
-    row("timers: %d pending, OS threads" % n, "%s threading.Timer" % PY, [threads], "threads", False)
-    row("timers: %d pending, resident memory" % n, "%s threading.Timer" % PY, [mib], "MiB", False)
 
 
 main()
