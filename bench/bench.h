@@ -55,6 +55,15 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the calling thread: for one-thread loops on a shared machine,
+ * time the thread spent preempted by other work does not count. */
+static inline double bench_thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static inline bool bench_quick(void)
 {
     const char *q = getenv("WEFT_BENCH_QUICK");
