@@ -22,7 +22,7 @@ def pingpong(make, cpus):
             ready.wait()
             for _ in range(n):
                 pong()
-        t = threading.Thread(target=b_side)
+        t = threading.Thread(target=b_side, daemon=True)
         t.start()
         pin(cpus[0])
         ready.wait()

@@ -45,6 +45,8 @@ def timers():
     n = 1000 if QUICK else 10000
     th0, rss0 = os_threads(), rss_kib()
     timers = [threading.Timer(60.0, lambda: None) for _ in range(n)]
+    for t in timers:
+        t.daemon = True  # an error here must not hold the process for 60 s
     started = 0
     try:
         for t in timers:

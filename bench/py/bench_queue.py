@@ -26,7 +26,7 @@ def run_queue(make, pairs):
             for _ in range(per):
                 s += get()
             sums.append(s)
-        ts = [threading.Thread(target=f) for _ in range(pairs) for f in (prod, cons)]
+        ts = [threading.Thread(target=f, daemon=True) for _ in range(pairs) for f in (prod, cons)]
         for t in ts:
             t.start()
         t0 = time.perf_counter()
