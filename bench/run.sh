@@ -30,13 +30,19 @@ machine() {
 }
 machine >> "$results"
 
+# Each program gets a time limit, so a hang fails the run instead of stalling it.
+limit=900
+if [ -n "$WEFT_BENCH_QUICK" ] && [ "$WEFT_BENCH_QUICK" != 0 ]; then limit=120; fi
+tmo=""
+command -v timeout >/dev/null 2>&1 && tmo="timeout $limit"
+
 # run LABEL CMD...: run one program, keep its rows, report a failure.
 run() {
   label=$1; shift
   echo "== $label"
-  if ! "$@" > "$bindir/out.tmp"; then
+  if ! $tmo "$@" > "$bindir/out.tmp"; then
     echo "!! $label failed" >&2
-    echo "M	$label FAILED (exit status non-zero)" >> "$results"
+    echo "M	$label FAILED (non-zero exit status, or over the ${limit} s limit)" >> "$results"
     status=1
   fi
   cat "$bindir/out.tmp" >> "$results"
