@@ -5,7 +5,8 @@
  * --------------------------------------------------------------
  *   bit 0      LOCKED    somebody holds the lock (or it is being handed off)
  *   bit 1      HANDOFF   the releaser handed the lock directly to the starving
- *                        waiter; LOCKED stays set until that waiter claims it
+ *                        waiter, whose acquire has thereby succeeded; it clears
+ *                        the bit when it runs
  *   bit 2      STARVING  one waiter (the "starver") has waited longer than
  *                        STARVE_NS; newcomers and other waiters must not take the
  *                        lock, the next release hands it to the starver
@@ -34,7 +35,10 @@
  * LIFO).
  *
  * Invariants
- *   - HANDOFF implies LOCKED and STARVING.
+ *   - HANDOFF implies STARVING. HANDOFF|LOCKED: handed to the starver, not yet
+ *     claimed. HANDOFF without LOCKED: handed to the starver and then released
+ *     by another thread before the claim; the starver's acquire still succeeds
+ *     and the lock stays free (it wakes a waiter when it claims).
  *   - STARVING is set by exactly one waiter (the starver), which stays counted in
  *     the waiters field until it clears STARVING (claim, take, or timeout).
  *   - A thread sleeps only on a value that has LOCKED or STARVING set (someone
@@ -73,6 +77,11 @@
 #define WOKEN      WEFT__LOCK_WOKEN
 #define WAITER_ONE WEFT__LOCK_WAITER_ONE
 #define WAITERS(s) WEFT__LOCK_WAITERS(s)
+
+/* helgrind/drd: the word is only accessed atomically. init says so; the slow
+ * paths say it again for statically initialised locks that never ran init.
+ * Nothing in a normal build. */
+#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof (lock)->state)
 
 /* Go's starvationThresholdNs (src/sync/mutex.go): 1 ms. A waiter that has not
  * got the lock after this long stops letting newcomers barge. */
@@ -122,6 +131,7 @@ void weft_lock_destroy(weft_lock *lock)
 bool weft_lock_locked(const weft_lock *lock)
 {
     if (!lock) return false;
+    BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     return (s & LOCKED) != 0;
@@ -142,6 +152,7 @@ static int try_take(weft_lock *lock, uint32_t s)
 
 static int acquire_slow(weft_lock *lock, weft__ns deadline)
 {
+    BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
 
@@ -164,9 +175,18 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
     for (;;) {
         uint32_t want;
         uint32_t mine = WOKEN | (starver ? STARVING : 0); /* bits we clear when leaving */
+        int wake_after = 0;
         if (starver && (s & HANDOFF)) {
-            /* The releaser handed the lock to us: LOCKED stays set. */
+            /* The releaser handed the lock to us: our acquire has succeeded.
+             * LOCKED still set: we hold it. LOCKED clear: another thread has
+             * already released our lock (any thread may release a Lock), so it
+             * stays free, and we do what that release could not: wake a waiter
+             * (they slept on STARVING while it was reserved for us). */
             want = (s & ~(HANDOFF | mine)) - WAITER_ONE;
+            if (!(s & LOCKED) && WAITERS(want)) {
+                want |= WOKEN;
+                wake_after = 1;
+            }
         } else if (!(s & LOCKED) && (starver || !(s & STARVING))) {
             want = ((s | LOCKED) & ~mine) - WAITER_ONE;
         } else if (timed_out) {
@@ -199,11 +219,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
             continue;
         }
         /* acquire: pairs with the releaser's CAS, so the previous critical section
-         * happens before ours. */
+         * happens before ours (release too, for a handoff that ends free). */
         if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
-                                                  memory_order_acquire,
-                                                  memory_order_relaxed))
+                                                  memory_order_acq_rel,
+                                                  memory_order_relaxed)) {
+            if (wake_after) weft__wake(&lock->state, 1);
             return WEFT_OK;
+        }
     }
 }
 
@@ -213,7 +235,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
  * before its owner check, as CPython does. */
 int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
 {
+    /* CPython's order: NaN (ValueError), then a value that does not fit the
+     * nanosecond clock in either direction (OverflowError, even for a
+     * non-blocking call or a huge negative), then "can't specify a timeout for a
+     * non-blocking call", then "must be a non-negative number". */
     enum weft__tclass c = weft__timeout_class(timeout);
+    if (c == WEFT__T_NAN) return WEFT_EINVAL;
+    if (c == WEFT__T_TOO_BIG || timeout < -WEFT_TIMEOUT_MAX) return WEFT_EOVERFLOW;
     if (!blocking) {
         if (c != WEFT__T_FOREVER) return WEFT_EINVAL;
         *deadline = 0;
@@ -223,10 +251,7 @@ int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
     case WEFT__T_FOREVER: *deadline = WEFT__NS_FOREVER; return WEFT_OK;
     case WEFT__T_ZERO: *deadline = 0; return WEFT_OK;
     case WEFT__T_POSITIVE: *deadline = -1; return WEFT_OK; /* computed when needed */
-    case WEFT__T_TOO_BIG: return WEFT_EOVERFLOW;
-    case WEFT__T_NEGATIVE:
-    case WEFT__T_NAN:
-    default: return WEFT_EINVAL;
+    default: return WEFT_EINVAL; /* negative other than -1 */
     }
 }
 
@@ -251,6 +276,7 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
     weft__ns deadline;
     int rc = weft__lock_acquire_args(blocking, timeout, &deadline);
     if (rc != WEFT_OK) return rc;
+    BENIGN(lock);
     s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     if (deadline == 0) {
@@ -278,17 +304,22 @@ int weft_lock_release(weft_lock *lock)
     if (atomic_compare_exchange_strong_explicit(&lock->state, &s, 0, memory_order_release,
                                                 memory_order_relaxed))
         return WEFT_OK;
+    BENIGN(lock);
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
         if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */
         uint32_t want;
         int wake;
         if (s & HANDOFF) {
-            /* Released again before the starver claimed it (any thread may
-             * release a Lock): make it free; the starver may take a free lock
-             * even while STARVING, so wake everyone to be sure it runs. */
-            want = s & ~(LOCKED | HANDOFF);
-            wake = WEFT__WAKE_ALL;
+            /* The lock was handed to the starver, which has not claimed it yet:
+             * this releases the starver's lock (any thread may release a Lock).
+             * Keep HANDOFF so the starver's acquire still succeeds, clear LOCKED
+             * so the lock is free afterwards. The handoff's wake-all already
+             * woke the starver, and it never sleeps on a HANDOFF value, so
+             * there is nobody to wake; the starver wakes a waiter when it
+             * claims (see acquire_slow). */
+            want = s & ~LOCKED;
+            wake = 0;
         } else if (s & STARVING) {
             /* Hand the lock to the starver: it stays LOCKED, nobody can barge. */
             want = s | HANDOFF;

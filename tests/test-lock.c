@@ -14,6 +14,7 @@
 #include "harness.h"
 
 #include <limits.h>
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "internal/wait.h"
@@ -264,6 +265,7 @@ TEST(misuse_acquire_negative_timeout)
     check_bad_args(true, -100, WEFT_EINVAL);
     check_bad_args(true, -1e-12, WEFT_EINVAL);
     check_bad_args(true, -1.5, WEFT_EINVAL);
+    check_bad_args(true, -5e9, WEFT_EINVAL); /* still fits the clock: ValueError */
     check_bad_args(true, -0.5, WEFT_EINVAL);
 }
 
@@ -279,6 +281,13 @@ TEST(misuse_acquire_timeout_too_big)
     check_bad_args(true, 1e100, WEFT_EOVERFLOW);
     check_bad_args(true, INFINITY, WEFT_EOVERFLOW);
     check_bad_args(true, -INFINITY, WEFT_EOVERFLOW); /* Python: OverflowError too */
+    /* CPython converts before any other check: too large either way overflows,
+     * even for a non-blocking call. */
+    check_bad_args(true, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(true, -WEFT_TIMEOUT_MAX - 1, WEFT_EOVERFLOW);
+    check_bad_args(false, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EOVERFLOW);
+    check_bad_args(false, INFINITY, WEFT_EOVERFLOW);
 }
 
 TEST(misuse_acquire_nonblocking_with_timeout)
@@ -286,7 +295,8 @@ TEST(misuse_acquire_nonblocking_with_timeout)
     check_bad_args(false, 0, WEFT_EINVAL);
     check_bad_args(false, 1, WEFT_EINVAL);
     check_bad_args(false, -2, WEFT_EINVAL);
-    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EINVAL);
+    check_bad_args(false, WEFT_TIMEOUT_MAX, WEFT_EINVAL);
+    check_bad_args(false, -5e9, WEFT_EINVAL);
 }
 
 /* ---- stress -------------------------------------------------------------------- */
@@ -455,4 +465,135 @@ SLOW_TEST(stress_fairness_hog_cannot_starve_waiter)
            weft_test_now() - t0, h.worst * 1e3);
     ASSERT_ELAPSED_AT_MOST(t0, 5);
     ASSERT_EQ(atomic_load(&h.lock.state), 0);
+}
+
+/* ---- WEFT_DEBUG: use after destroy aborts with file, line, function, address ---- */
+
+#ifdef WEFT_DEBUG
+#include "lock-test-util.h"
+static void use_destroyed_acquire(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_acquire(&l, true, WEFT_FOREVER);
+}
+static void use_destroyed_release(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_release(&l);
+}
+static void use_destroyed_try(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_acquire(&l, false, WEFT_FOREVER);
+}
+static void use_destroyed_locked(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_locked(&l);
+}
+#endif
+
+TEST(debug_use_after_destroy_aborts)
+{
+#ifdef WEFT_DEBUG
+    expect_debug_abort(use_destroyed_acquire, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_release, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_try, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_locked, "used after destroy", "weft_lock_locked");
+#else
+    /* Non-debug builds do not check (the fast path stays one CAS). */
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    ASSERT_EQ(atomic_load(&l.state), 0); /* destroy wrote nothing */
+#endif
+}
+
+/* A Lock used as Python code often does, as a binary semaphore released by
+ * another thread: consumers block in acquire (forever, timed and poll), the
+ * main thread releases whenever the lock is held again. Every release lets
+ * exactly one acquire through, so consumed == releases (+/- the final state). A
+ * lost wakeup hangs the test; releases often land while a starving consumer's
+ * handoff is pending, the path where a release frees a handed-off lock. */
+struct sem { weft_lock l; _Atomic long consumed; _Atomic int stop; };
+
+static void sem_consumer(void *p, int i)
+{
+    struct sem *s = p;
+    for (long k = 0; !atomic_load(&s->stop); k++) {
+        int rc = weft_lock_acquire(&s->l, true, (k + i) % 3 == 0 ? 0.002 :
+                                   (k + i) % 3 == 1 ? 0 : WEFT_FOREVER);
+        ASSERT(rc == WEFT_OK || rc == WEFT_ETIMEDOUT);
+        if (rc == WEFT_OK) atomic_fetch_add(&s->consumed, 1);
+    }
+}
+
+SLOW_TEST(stress_release_by_other_thread_exact)
+{
+    static struct sem s;
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    const int K = 4;
+    long n = weft_test_iters(20000), releases = 0;
+    weft_test_threads *ts = weft_test_start(K, sem_consumer, &s);
+    for (long i = 0; i < n; i++) {
+        for (int spin = 0; !weft_lock_locked(&s.l); spin++)
+            if (spin > 100) weft_test_sleep(0.00001);
+        ASSERT_OK(weft_lock_release(&s.l));
+        releases++;
+    }
+    atomic_store(&s.stop, 1);
+    while (weft_test_finished(ts) < K) {
+        if (weft_lock_locked(&s.l)) {
+            ASSERT_OK(weft_lock_release(&s.l));
+            releases++;
+        }
+        weft_test_sleep(0.0001);
+    }
+    weft_test_join(ts);
+    long consumed = atomic_load(&s.consumed);
+    /* The lock was held at the start: each release freed it, each consumed
+     * acquire took it. */
+    bool held = weft_lock_locked(&s.l);
+    ASSERT_EQ(consumed, held ? releases : releases - 1);
+    if (held) ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_EQ(atomic_load(&s.l.state), 0);
+}
+
+/* errno is never touched: not by the fast paths, not by a timed-out wait, not by
+ * a contended sleep and wake (GLib's mutex test checks the same). */
+static void errno_worker(void *p, int i)
+{
+    struct lk_res *r = p;
+    errno = 777;
+    r->rc[i] = weft_lock_acquire(&r->lock, true, 30);
+    ASSERT_EQ(errno, 777);
+    ASSERT_OK(weft_lock_release(&r->lock));
+    ASSERT_EQ(errno, 777);
+}
+
+TEST(errno_is_preserved)
+{
+    static struct lk_res r = { WEFT_LOCK_INIT, { 99 }, 0 };
+    errno = 12345;
+    ASSERT_OK(weft_lock_acquire(&r.lock, true, WEFT_FOREVER));
+    ASSERT_RC(weft_lock_acquire(&r.lock, true, 0.002), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_lock_acquire(&r.lock, false, WEFT_FOREVER), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_lock_acquire(&r.lock, true, -5), WEFT_EINVAL);
+    ASSERT_EQ(errno, 12345);
+    weft_test_threads *ts = weft_test_start(1, errno_worker, &r);
+    WAIT_UNTIL(waiters_of(&r.lock) == 1, 10);
+    ASSERT_OK(weft_lock_release(&r.lock)); /* wakes the sleeper */
+    weft_test_join(ts);
+    ASSERT_RC(r.rc[0], WEFT_OK);
+    ASSERT_RC(weft_lock_release(&r.lock), WEFT_EPERM);
+    ASSERT_EQ(errno, 12345);
 }
