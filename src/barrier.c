@@ -152,8 +152,13 @@ int weft_barrier_init(weft_barrier *b, long parties, weft_barrier_action action,
     b->action = action;
     b->action_arg = arg;
     atomic_init(&b->action_thread, 0);
+    /* Every word is only accessed atomically (state and count are also read
+     * without the lock by n_waiting and broken). */
     WEFT__BENIGN_WORD(&b->lock, sizeof b->lock);
     WEFT__BENIGN_WORD(&b->seq, sizeof b->seq);
+    WEFT__BENIGN_WORD(&b->state, sizeof b->state);
+    WEFT__BENIGN_WORD(&b->count, sizeof b->count);
+    WEFT__BENIGN_WORD(&b->action_thread, sizeof b->action_thread);
     return WEFT_OK;
 }
 

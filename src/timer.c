@@ -50,7 +50,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/os.h"
 #include "weft/condition.h"
 #include "weft/lock.h"
 #include "weft/thread.h"
@@ -86,6 +88,42 @@ struct weft_timer {
 static weft_lock g_lock = WEFT_LOCK_INIT;
 static struct sched scheds[2] = { { .daemon = false }, { .daemon = true } };
 static uint64_t g_seq;                 /* start order: ties go first-started first */
+
+static void timer_unref(weft_timer *t);
+
+/* fork(): prepare takes g_lock so no heap or state change is half done; the
+ * child re-creates it and forgets the schedulers (their threads do not exist
+ * there). A timer that was pending in the parent finished in the child without
+ * running its function, as Python marks every other thread stopped after fork;
+ * one whose function was running is finished too (see weft_timer_join). These
+ * handlers are registered after the thread module's, so prepare takes g_lock
+ * before the thread registry lock, the order every other path uses. */
+static void fork_prepare(void) { weft_lock_acquire(&g_lock, true, WEFT_FOREVER); }
+static void fork_parent(void) { weft_lock_release(&g_lock); }
+static void fork_child(void)
+{
+    weft_lock_init(&g_lock);
+    for (int i = 0; i < 2; i++) {
+        struct sched *s = &scheds[i];
+        s->running = false;
+        if (s->cond_ready) (void)weft_condition_init_lock(&s->cond, &g_lock);
+        for (size_t k = 0; k < s->n; k++) {
+            weft_timer *t = s->heap[k];
+            atomic_store_explicit(&t->state, TM_FINISHED, memory_order_relaxed);
+            (void)weft_condition_init_lock(&t->done, &g_lock);  /* its waiters are gone */
+            timer_unref(t);                                     /* the timer's own reference */
+        }
+        s->n = 0;
+    }
+}
+
+/* g_lock is usable as statically initialised; initialising it again before
+ * main() also tells helgrind/drd (WEFT_VALGRIND builds) that its word is atomic. */
+__attribute__((constructor)) static void timer_module_init(void)
+{
+    weft_lock_init(&g_lock);
+    (void)weft__os_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 /* ---- min-heap of (deadline, seq) --------------------------------------------- */
 
@@ -255,6 +293,10 @@ int weft_timer_create(weft_timer **out, double interval, weft_timer_fn fn, void 
     atomic_init(&t->refs, 1);
     atomic_init(&t->state, TM_CREATED);
     atomic_init(&t->thread_started, false);
+    /* Read without g_lock by the queries and join's first check. */
+    WEFT__BENIGN_WORD(&t->refs, sizeof t->refs);
+    WEFT__BENIGN_WORD(&t->state, sizeof t->state);
+    WEFT__BENIGN_WORD(&t->thread_started, sizeof t->thread_started);
     t->interval = interval;
     t->fn = fn;
     t->arg = arg;
@@ -341,6 +383,12 @@ int weft_timer_join(weft_timer *t, double timeout)
     int rc = WEFT_OK;
     weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     while (atomic_load_explicit(&t->state, memory_order_relaxed) != TM_FINISHED) {
+        /* A function thread that ended without finishing the timer did not
+         * survive fork() (in this child it is marked finished): so is the timer.
+         * In one process the thread always finishes the timer before it ends. */
+        if (atomic_load_explicit(&t->thread_started, memory_order_relaxed)
+            && weft_thread_join(t->thread, 0.0) == WEFT_OK)
+            break;
         double left = WEFT_FOREVER;
         if (deadline != WEFT__NS_FOREVER) {
             weft__ns now = weft__now();
@@ -371,7 +419,10 @@ bool weft_timer_is_alive(const weft_timer *t)
 {
     if (!t) return false;
     int st = atomic_load_explicit(&((weft_timer *)t)->state, memory_order_acquire);
-    if (st == TM_PENDING || st == TM_RUNNING) return true;
+    if (st == TM_PENDING) return true;
+    if (st == TM_RUNNING)   /* false only in a fork child whose function thread is gone */
+        return !atomic_load_explicit(&((weft_timer *)t)->thread_started, memory_order_relaxed)
+            || weft_thread_join(t->thread, 0.0) != WEFT_OK;
     return st == TM_FINISHED
         && atomic_load_explicit(&((weft_timer *)t)->thread_started, memory_order_relaxed)
         && weft_thread_is_alive(t->thread);

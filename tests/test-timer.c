@@ -507,3 +507,56 @@ SLOW_TEST(stress_many_due_fire_once)
     }
     ASSERT_EQ(atomic_load(&counter_calls), m);
 }
+
+/* ---- fork ------------------------------------------------------------------------- */
+
+/* In a fork child, timers pending or running in the parent are finished (their
+ * threads do not exist there; Python marks them stopped) and never call their
+ * function; new timers work. The parent is unaffected. */
+TEST(fork_child_timers)
+{
+    struct blocker b;
+    memset(&b, 0, sizeof b);
+    weft_timer *running = make(0.0, blocking_fn, &b);
+    b.self = running;
+    ASSERT_OK(weft_timer_start(running));
+    ASSERT_OK(weft_event_wait(&b.entered, WEFT_FOREVER));
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    weft_timer *pending = make(0.3, write_fn, (void *)(intptr_t)fds[1]);
+    ASSERT_OK(weft_timer_start(pending));
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        int bad = 0;
+        if (weft_timer_is_alive(pending) || !weft_timer_finished(pending)) bad |= 1;
+        if (weft_timer_join(pending, 5.0) != WEFT_OK) bad |= 2;
+        if (weft_timer_is_alive(running)) bad |= 4;
+        if (weft_timer_join(running, 5.0) != WEFT_OK) bad |= 8;
+#ifdef WEFT_UNDER_TSAN
+        /* ThreadSanitizer cannot start threads after a multi-threaded fork. */
+        _exit(bad);
+#endif
+        atomic_store(&counter_calls, 0);
+        weft_timer *fresh;
+        if (weft_timer_create(&fresh, 0.01, count_fn, NULL, NULL) != WEFT_OK) _exit(20);
+        if (weft_timer_start(fresh) != WEFT_OK || weft_timer_join(fresh, 10.0) != WEFT_OK) bad |= 16;
+        if (atomic_load(&counter_calls) != 1) bad |= 32;
+        _exit(bad);
+    }
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_OK(weft_timer_join(pending, WEFT_FOREVER));
+    close(fds[1]);
+    char buf[8];
+    ASSERT_EQ(read(fds[0], buf, sizeof buf), 1);  /* only the parent's timer wrote */
+    close(fds[0]);
+    ASSERT_TRUE(weft_timer_is_alive(running));
+    ASSERT_OK(weft_event_set(&b.release));
+    ASSERT_OK(weft_timer_join(running, WEFT_FOREVER));
+    weft_timer_destroy(pending);
+    weft_timer_destroy(running);
+}

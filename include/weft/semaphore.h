@@ -23,11 +23,14 @@
  *   blocking, NaN                        WEFT_EINVAL, but only if it has to wait
  *                                        (Deviation: CPython spins forever)
  *
- * Fairness: none promised, as in CPython (its wake order is implementation
- * defined and a newly arriving acquirer may take a unit released for a waiter).
- * weft wakes min(n, waiters) sleepers per release(n); a woken waiter that finds
- * the unit taken by a barging acquirer sleeps again. No unit is ever left free
- * while a waiter sleeps (docs/design in src/semaphore.c).
+ * Fairness: none promised, as in CPython. CPython 3.13 wakes the oldest
+ * waiters first (its Condition keeps a FIFO of waiters) but documents the
+ * order as arbitrary, and a newly arriving acquirer may take a unit released
+ * for a woken waiter, which then waits again. weft keeps exactly that contract:
+ * release(n) wakes min(n, sleepers) (never all), which sleepers is the wait
+ * backend's choice (futex: the kernel's queue order; parking: its list
+ * order), and barging is allowed. No unit is ever left free while a waiter
+ * sleeps (the design block of src/semaphore.c).
  *
  * Deviation: Python's counter is unbounded; weft's is at most
  * WEFT_SEMAPHORE_VALUE_MAX. An init above it, or a release that would pass it,
