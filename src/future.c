@@ -6,7 +6,7 @@
  * State word (enum weft_future_state): PENDING -> RUNNING, PENDING -> CANCELLED,
  * CANCELLED -> CANCELLED_AND_NOTIFIED, PENDING|RUNNING -> FINISHED; no other
  * transition (Python's _base.Future). Every transition happens with the future's
- * stripe lock held (internal/future.h: 64 conditions with their own locks, picked
+ * stripe lock held (internal/future.h: 64 lock + condition pairs, picked
  * by address, so a future is 80 bytes instead of carrying a lock and a condition),
  * so transitions are serialised and a waiter installed under the lock either sees
  * the final state or is on the list the transition walks. "The lock" below is
@@ -47,9 +47,30 @@
 #include "internal/clock.h"
 #include "internal/failure.h"
 #include "internal/future.h"
+#include "internal/os.h"
 #include "weft/thread.h"
 
 struct weft__fstripe weft__fstripes[WEFT__FSTRIPES];
+
+static void reset_stripes(void)
+{
+    for (int i = 0; i < WEFT__FSTRIPES; i++) {
+        weft_lock_init(&weft__fstripes[i].lock);
+        weft_condition_init_lock(&weft__fstripes[i].cond, &weft__fstripes[i].lock);
+    }
+}
+
+/* Bind each stripe's condition to its lock before main() (priority after the
+ * thread registry's 101). In a child of fork() the stripes are reset: a stripe
+ * lock held by a parent thread that does not exist in the child would otherwise
+ * block every future of that stripe forever (CPython re-creates its global
+ * shutdown lock after fork for the same reason). Waiters of the parent's other
+ * threads do not exist in the child either, so dropping them is right. */
+__attribute__((constructor(102))) static void init_stripes(void)
+{
+    reset_stripes();
+    (void)weft__os_atfork(NULL, NULL, reset_stripes);
+}
 
 /* Iterations result()/exception() re-read the state before sleeping (a pause
  * each, 40-75 ns on the test machine): docs/design/futures.md. */
@@ -97,6 +118,9 @@ weft_future *weft__future_new(uint32_t refs)
     if (!f) return NULL;
     atomic_init(&f->state, WEFT_FUTURE_PENDING);
     atomic_init(&f->refs, refs);
+    /* Only ever accessed atomically (lock-free readers of state, refcount). */
+    WEFT__BENIGN_WORD(&f->state, sizeof f->state);
+    WEFT__BENIGN_WORD(&f->refs, sizeof f->refs);
     f->nwaiting = 0;
     f->result = NULL;
     f->fail_code = 0;

@@ -56,34 +56,40 @@ struct weft_future {
     weft_future *next;                 /* executor queue link, guarded by its lock */
 };
 
-/* Lock striping. A future has no lock or condition of its own (they would triple
- * its size, and the executor allocates one future per task): it uses one of
- * WEFT__FSTRIPES conditions picked by its address, each with the condition's own
- * lock (a zero-filled weft_condition is Condition() over its own RLock). Futures
- * sharing a stripe share the lock and the condition: a notify_all for one may
- * wake a waiter of another, which re-checks its own future and waits again for
- * the time left. */
+/* Lock striping. A future has no lock or condition of its own (they would more
+ * than double its size, and the executor allocates one future per task): it uses
+ * one of WEFT__FSTRIPES {weft_lock, weft_condition over that lock} pairs picked
+ * by its address. Futures sharing a stripe share the lock and the condition: a
+ * notify_all for one may wake a waiter of another, which re-checks its own future
+ * and waits again for the time left. The conditions are bound to their locks by
+ * a constructor in future.c (before main; the locks are valid zero-filled). */
 #define WEFT__FSTRIPES 64
 struct weft__fstripe {
+    weft_lock lock;
     weft_condition cond;
 } __attribute__((aligned(64)));
 extern struct weft__fstripe weft__fstripes[WEFT__FSTRIPES] WEFT__HIDDEN_F;
 
-static inline weft_condition *weft__fcond(const weft_future *f)
+static inline struct weft__fstripe *weft__fstripe_of(const weft_future *f)
 {
     uintptr_t h = (uintptr_t)f;
     h ^= (h >> 7) ^ (h >> 13);
-    return &weft__fstripes[h % WEFT__FSTRIPES].cond;
+    return &weft__fstripes[h % WEFT__FSTRIPES];
+}
+
+static inline weft_condition *weft__fcond(const weft_future *f)
+{
+    return &weft__fstripe_of(f)->cond;
 }
 
 static inline void weft__flock(const weft_future *f)
 {
-    weft_condition_acquire(weft__fcond(f), true, WEFT_FOREVER);
+    weft_lock_acquire(&weft__fstripe_of(f)->lock, true, WEFT_FOREVER);
 }
 
 static inline void weft__funlock(const weft_future *f)
 {
-    weft_condition_release(weft__fcond(f));
+    weft_lock_release(&weft__fstripe_of(f)->lock);
 }
 
 /* Allocate a PENDING future with `refs` references (executor: 2). */
