@@ -2,10 +2,13 @@
  *
  * Output format (one line each, tab-separated, read by bench/report.sh which
  * turns it into markdown tables with ratios, and by bench/plot.sh):
- *   R <workload> <implementation> <median> <min> <max> <unit> <dir> <role>
+ *   R <workload> <implementation> <median> <min> <max> <unit> <dir> <role> [<ratio>]
  *       dir:  "higher" or "lower" is better for this unit
  *       role: "base" for the pthread (hand-written) baseline of the workload,
  *             "weft" for weft's own rows, "peer" for everything else
+ *       ratio: times as fast as the baseline printed before it in the same
+ *             program ("-" if none); report.sh recomputes it for every row,
+ *             including the Go and CPython ones, which do not print it
  *   N <workload> <free text>          a note printed under the workload's table
  * Go (bench/go) and CPython (bench/py) print the same lines, so every peer ends
  * up in the same table as weft and the baseline.
@@ -99,12 +102,27 @@ static inline void bench_note(const char *workload, const char *fmt, ...)
     fflush(stdout);
 }
 
+/* The baseline median of the workload being printed, for the ratio field. */
+static char bench_base_workload[128];
+static double bench_base_median;
+
 static inline void bench_row(const char *workload, const char *impl, const char *role,
                              double med, double min, double max, const char *unit,
                              bool higher_better)
 {
-    printf("R\t%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%s\n", workload, impl, med, min, max, unit,
+    if (strcmp(role, "base") == 0) {
+        snprintf(bench_base_workload, sizeof bench_base_workload, "%s", workload);
+        bench_base_median = med;
+    }
+    double ratio = 0;
+    if (strcmp(bench_base_workload, workload) == 0 && bench_base_median > 0 && med > 0)
+        ratio = higher_better ? med / bench_base_median : bench_base_median / med;
+    printf("R\t%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%s\t%s\t", workload, impl, med, min, max, unit,
            higher_better ? "higher" : "lower", role);
+    if (ratio > 0)
+        printf("%.3fx\n", ratio);
+    else
+        printf("-\n");
     fflush(stdout);
 }
 
