@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/review-fault/test-review-fault.c: no weft function changes errno, also
+ * when an allocation fails inside it (libc's failing malloc sets errno = ENOMEM;
+ * the weft function must return WEFT_ENOMEM and leave errno as it found it).
+ * Each case sweeps every wrapped allocation its scenario makes. */
+#include "harness.h"
+
+#include <errno.h>
+
+#include "fault.h"
+
+#define MAGIC_ERRNO 4242
+
+typedef void (*scenario_fn)(void);
+
+/* Run scen once to count, then once per failure point; after every run errno
+ * must still hold the value set before it. */
+static void sweep(scenario_fn scen)
+{
+    errno = MAGIC_ERRNO;
+    fault_arm(0);
+    scen();
+    long n = fault_disarm();
+    ASSERT_EQ(errno, MAGIC_ERRNO);
+    ASSERT_GT(n, 0);
+    for (long k = 1; k <= n + 1; k++) {
+        errno = MAGIC_ERRNO;
+        fault_arm(k);
+        scen();
+        fault_disarm();
+        if (errno != MAGIC_ERRNO)
+            weft_test_fail(__FILE__, __LINE__, "failure point %ld of %ld: errno %d, expected %d",
+                           k, n, errno, MAGIC_ERRNO);
+    }
+}
+
+static void scenario_queue_create_put(void)
+{
+    weft_queue *q = NULL;
+    int rc = weft_queue_create(&q, 0);
+    if (rc != WEFT_OK) {
+        ASSERT_RC(rc, WEFT_ENOMEM);
+        return;
+    }
+    /* 17 puts: the 17th grows the ring (initial capacity 16). */
+    for (int i = 0; i < 17; i++) {
+        rc = weft_queue_put(q, (void *)(intptr_t)(i + 1), true, WEFT_FOREVER);
+        if (rc != WEFT_OK) {
+            ASSERT_RC(rc, WEFT_ENOMEM);
+            ASSERT_EQ(weft_queue_qsize(q), (size_t)i);   /* nothing changed */
+            break;
+        }
+    }
+    weft_queue_destroy(q);
+}
+TEST(errno_preserved_queue_create_and_grow) { sweep(scenario_queue_create_put); }
+
+static int cmp_int(const void *a, const void *b, void *ud)
+{
+    (void)ud;
+    intptr_t x = (intptr_t)a, y = (intptr_t)b;
+    return x < y ? -1 : x > y;
+}
+
+static void scenario_priority_queue_grow(void)
+{
+    weft_queue *q = NULL;
+    int rc = weft_priority_queue_create(&q, 0, cmp_int, NULL);
+    if (rc != WEFT_OK) {
+        ASSERT_RC(rc, WEFT_ENOMEM);
+        return;
+    }
+    for (int i = 0; i < 17; i++) {
+        rc = weft_queue_put_nowait(q, (void *)(intptr_t)(100 - i));
+        if (rc != WEFT_OK) {
+            ASSERT_RC(rc, WEFT_ENOMEM);
+            ASSERT_EQ(weft_queue_qsize(q), (size_t)i);
+            break;
+        }
+    }
+    weft_queue_destroy(q);
+}
+TEST(errno_preserved_priority_queue_grow) { sweep(scenario_priority_queue_grow); }
+
+static void scenario_simple_queue(void)
+{
+    weft_simple_queue *q = NULL;
+    int rc = weft_simple_queue_create(&q, NULL, NULL);
+    if (rc != WEFT_OK) {
+        ASSERT_RC(rc, WEFT_ENOMEM);
+        return;
+    }
+    for (int i = 0; i < 17; i++) {
+        rc = weft_simple_queue_put(q, (void *)(intptr_t)(i + 1));
+        if (rc != WEFT_OK) {
+            ASSERT_RC(rc, WEFT_ENOMEM);
+            break;
+        }
+    }
+    weft_simple_queue_destroy(q);
+}
+TEST(errno_preserved_simple_queue) { sweep(scenario_simple_queue); }
