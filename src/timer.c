@@ -46,6 +46,7 @@
  * when a new earliest deadline appears or a heap becomes empty); waiters test
  * their condition under g_lock before waiting (weft_condition's contract).
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,9 @@ static int heap_reserve(struct sched *s)
 {
     if (s->n < s->cap) return WEFT_OK;
     size_t cap = s->cap ? 2 * s->cap : 64;
+    int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_timer **h = realloc(s->heap, cap * sizeof *h);
+    errno = saved;
     if (!h) return WEFT_ENOMEM;
     s->heap = h;
     s->cap = cap;
@@ -283,11 +286,14 @@ int weft_timer_create(weft_timer **out, double interval, weft_timer_fn fn, void 
     if (!out || !fn) return WEFT_EINVAL;
     if (weft__timeout_class(interval) == WEFT__T_TOO_BIG && interval > 0)
         return WEFT_EOVERFLOW;
+    int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_timer *t = calloc(1, sizeof *t);
+    errno = saved;
     if (!t) return WEFT_ENOMEM;
     int rc = weft_thread_create(&t->thread, fire_body, t, attr);
     if (rc != WEFT_OK) {
         free(t);
+        errno = saved;
         return rc;
     }
     atomic_init(&t->refs, 1);

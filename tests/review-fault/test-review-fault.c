@@ -100,3 +100,45 @@ static void scenario_simple_queue(void)
     weft_simple_queue_destroy(q);
 }
 TEST(errno_preserved_simple_queue) { sweep(scenario_simple_queue); }
+
+static void noop(void *arg) { (void)arg; }
+
+static void scenario_timer(void)
+{
+    weft_timer *t = NULL;
+    int rc = weft_timer_create(&t, 0.0, noop, NULL, NULL);
+    if (rc != WEFT_OK) {
+        ASSERT_RC(rc, WEFT_ENOMEM);
+        return;
+    }
+    rc = weft_timer_start(t);
+    if (rc == WEFT_OK) {
+        ASSERT_OK(weft_timer_join(t, WEFT_FOREVER));
+    } else {
+        ASSERT(rc == WEFT_ENOMEM || rc == WEFT_EAGAIN);
+        ASSERT_FALSE(weft_timer_is_alive(t));   /* unchanged: not started */
+    }
+    weft_timer_destroy(t);
+}
+TEST(errno_preserved_timer_create_start) { sweep(scenario_timer); }
+
+/* The scheduler heap is allocated by the first start in the process (realloc):
+ * fail exactly that one. */
+TEST(errno_preserved_timer_first_heap_allocation)
+{
+    weft_timer *t = NULL;
+    ASSERT_OK(weft_timer_create(&t, 0.0, noop, NULL, NULL));
+    fault_only("realloc");
+    errno = MAGIC_ERRNO;
+    fault_arm(1);
+    int rc = weft_timer_start(t);
+    fault_disarm();
+    ASSERT(fault_fired());
+    ASSERT_RC(rc, WEFT_ENOMEM);
+    ASSERT_EQ(errno, MAGIC_ERRNO);
+    ASSERT_FALSE(weft_timer_is_alive(t));
+    fault_only(NULL);
+    ASSERT_OK(weft_timer_start(t));             /* unchanged: may be started again */
+    ASSERT_OK(weft_timer_join(t, WEFT_FOREVER));
+    weft_timer_destroy(t);
+}
