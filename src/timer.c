@@ -371,6 +371,11 @@ int weft_timer_cancel(weft_timer *t)
 int weft_timer_join(weft_timer *t, double timeout)
 {
     if (!t) return WEFT_EINVAL;
+    /* Thread.join's order: the state checks come before the timeout's. */
+    if (atomic_load_explicit(&t->state, memory_order_acquire) == TM_CREATED)
+        return WEFT_ESTATE;                     /* "cannot join thread before it is started" */
+    if (weft_thread_ident(t->thread) == weft_get_ident())
+        return WEFT_ESTATE;                     /* "cannot join current thread" */
     weft__ns deadline;
     switch (weft__timeout_class(timeout)) {
     case WEFT__T_NAN: return WEFT_EINVAL;
@@ -382,10 +387,6 @@ int weft_timer_join(weft_timer *t, double timeout)
     case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
     default:               deadline = weft__now(); break;   /* 0 and negatives poll */
     }
-    if (atomic_load_explicit(&t->state, memory_order_acquire) == TM_CREATED)
-        return WEFT_ESTATE;                     /* "cannot join thread before it is started" */
-    if (weft_thread_ident(t->thread) == weft_get_ident())
-        return WEFT_ESTATE;                     /* "cannot join current thread" */
     int rc = WEFT_OK;
     weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     while (atomic_load_explicit(&t->state, memory_order_relaxed) != TM_FINISHED) {

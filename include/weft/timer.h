@@ -96,7 +96,8 @@ WEFT_API int weft_timer_cancel(weft_timer *t);
  *           thread ended); WEFT_ETIMEDOUT if still alive (Deviation: Python
  *           returns None); WEFT_ESTATE if not started ("cannot join thread
  *           before it is started") or called from the timer's own function
- *           ("cannot join current thread"); WEFT_EINVAL for NULL.
+ *           ("cannot join current thread"), checked before the timeout, as
+ *           Thread.join does; WEFT_EINVAL for NULL.
  * Threads:  any number of threads may join at once.
  */
 WEFT_API int weft_timer_join(weft_timer *t, double timeout);
