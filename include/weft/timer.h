@@ -110,8 +110,12 @@ WEFT_API void weft_timer_destroy(weft_timer *t);
 /* Python: Timer.is_alive(): started and not finished. False for NULL. */
 WEFT_API bool weft_timer_is_alive(const weft_timer *t);
 
-/* Python: Timer.finished.is_set(): cancelled, or the function returned.
- * (Deviation: Python leaves it unset if the function raised; weft sets it.) */
+/* Python: Timer.finished.is_set(). True once the timer finished: cancelled
+ * while pending, started after a cancel, or its function returned.
+ * Deviations: Python's cancel() sets `finished` at once, so it is already true
+ * after a cancel before start (here: false until start) and after a cancel
+ * while the function runs (here: false until the function returned); Python
+ * leaves it unset if the function raised, weft sets it. */
 WEFT_API bool weft_timer_finished(const weft_timer *t);
 
 /* Python: Timer.name / Timer.name = name. As weft_thread_name / _set_name. */
