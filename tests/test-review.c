@@ -49,3 +49,102 @@ TEST(timer_join_from_own_function_is_estate_for_any_timeout)
     ASSERT_RC(atomic_load(&s.rc_inf), WEFT_ESTATE);
     weft_timer_destroy(s.self);
 }
+
+/* ---- errno: no weft function changes it (queue, simple queue, lock, rlock,
+ * condition had no such test) -------------------------------------------------- */
+
+#define ERRNO_MAGIC 4243
+#define KEEPS_ERRNO(expr)                                                          \
+    do {                                                                           \
+        errno = ERRNO_MAGIC;                                                       \
+        (void)(expr);                                                              \
+        if (errno != ERRNO_MAGIC)                                                  \
+            weft_test_fail(__FILE__, __LINE__, "%s changed errno to %d", #expr, errno); \
+    } while (0)
+
+static void drop_noop(void *item, void *ud) { (void)item; (void)ud; }
+
+TEST(errno_preserved_queue_all_paths)
+{
+    weft_queue *q = NULL;
+    void *x;
+    KEEPS_ERRNO(weft_queue_create(&q, 1));
+    KEEPS_ERRNO(weft_queue_create(NULL, 1));
+    KEEPS_ERRNO(weft_queue_put(q, (void *)1, true, WEFT_FOREVER));
+    KEEPS_ERRNO(weft_queue_put(q, (void *)2, false, 0));          /* EFULL */
+    KEEPS_ERRNO(weft_queue_put(q, (void *)2, true, 0.02));        /* timed wait, EFULL */
+    KEEPS_ERRNO(weft_queue_put(q, (void *)2, true, -2.0));        /* EINVAL */
+    KEEPS_ERRNO(weft_queue_put(q, (void *)2, true, INFINITY));    /* EOVERFLOW */
+    KEEPS_ERRNO(weft_queue_qsize(q));
+    KEEPS_ERRNO(weft_queue_full(q));
+    KEEPS_ERRNO(weft_queue_empty(q));
+    KEEPS_ERRNO(weft_queue_get(q, &x, true, 1.0));
+    KEEPS_ERRNO(weft_queue_get(q, &x, true, 0.02));               /* timed wait, EEMPTY */
+    KEEPS_ERRNO(weft_queue_get_nowait(q, &x));
+    KEEPS_ERRNO(weft_queue_task_done(q));
+    KEEPS_ERRNO(weft_queue_task_done(q));                         /* EINVAL */
+    KEEPS_ERRNO(weft_queue_join(q));
+    KEEPS_ERRNO(weft_queue_set_maxsize(q, 4));
+    for (int i = 0; i < 20; i++) KEEPS_ERRNO(weft_queue_put_nowait(q, (void *)1));
+    KEEPS_ERRNO(weft_queue_set_maxsize(q, 0));
+    for (int i = 0; i < 40; i++) KEEPS_ERRNO(weft_queue_put_nowait(q, (void *)1));   /* grows */
+    KEEPS_ERRNO(weft_queue_unfinished_tasks(q));
+    KEEPS_ERRNO(weft_queue_shutdown(q, false));
+    KEEPS_ERRNO(weft_queue_put_nowait(q, (void *)1));             /* ESHUTDOWN */
+    KEEPS_ERRNO(weft_queue_shutdown(q, true));
+    KEEPS_ERRNO(weft_queue_get(q, &x, true, WEFT_FOREVER));       /* ESHUTDOWN */
+    KEEPS_ERRNO(weft_queue_is_shutdown(q));
+    KEEPS_ERRNO(weft_queue_destroy(q));
+
+    weft_queue_attr a = { .kind = WEFT_QUEUE_LIFO, .maxsize = 0, .drop = drop_noop };
+    KEEPS_ERRNO(weft_queue_create_attr(&q, &a));
+    for (int i = 0; i < 40; i++) KEEPS_ERRNO(weft_queue_put_nowait(q, (void *)1));
+    KEEPS_ERRNO(weft_queue_destroy(q));                           /* drops 40 items */
+
+    weft_simple_queue *s = NULL;
+    KEEPS_ERRNO(weft_simple_queue_create(&s, drop_noop, NULL));
+    for (int i = 0; i < 40; i++) KEEPS_ERRNO(weft_simple_queue_put(s, (void *)1));
+    KEEPS_ERRNO(weft_simple_queue_get(s, &x, true, NAN));         /* EINVAL */
+    KEEPS_ERRNO(weft_simple_queue_get(s, &x, true, INFINITY));    /* EOVERFLOW */
+    KEEPS_ERRNO(weft_simple_queue_get(s, &x, true, WEFT_FOREVER));
+    KEEPS_ERRNO(weft_simple_queue_qsize(s));
+    KEEPS_ERRNO(weft_simple_queue_empty(s));
+    KEEPS_ERRNO(weft_simple_queue_destroy(s));
+}
+
+TEST(errno_preserved_lock_rlock_condition)
+{
+    weft_lock l;
+    weft_rlock r;
+    weft_condition c;
+    KEEPS_ERRNO(weft_lock_init(&l));
+    KEEPS_ERRNO(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    KEEPS_ERRNO(weft_lock_acquire(&l, true, 0.02));               /* timed wait */
+    KEEPS_ERRNO(weft_lock_acquire(&l, false, 1.0));               /* EINVAL */
+    KEEPS_ERRNO(weft_lock_acquire(&l, true, NAN));
+    KEEPS_ERRNO(weft_lock_acquire(&l, true, INFINITY));
+    KEEPS_ERRNO(weft_lock_locked(&l));
+    KEEPS_ERRNO(weft_lock_release(&l));
+    KEEPS_ERRNO(weft_lock_release(&l));                           /* not held */
+    KEEPS_ERRNO(weft_rlock_init(&r));
+    KEEPS_ERRNO(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    KEEPS_ERRNO(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    KEEPS_ERRNO(weft_rlock_recursion_count(&r));
+    KEEPS_ERRNO(weft_rlock_is_owned(&r));
+    KEEPS_ERRNO(weft_rlock_release(&r));
+    KEEPS_ERRNO(weft_rlock_release(&r));
+    KEEPS_ERRNO(weft_rlock_release(&r));                          /* EPERM */
+    KEEPS_ERRNO(weft_condition_init_rlock(&c, &r));
+    KEEPS_ERRNO(weft_condition_wait(&c, 0.01));                   /* EPERM: not held */
+    KEEPS_ERRNO(weft_condition_notify(&c, 1));                    /* EPERM */
+    KEEPS_ERRNO(weft_condition_acquire(&c, true, WEFT_FOREVER));
+    KEEPS_ERRNO(weft_condition_wait(&c, 0.02));                   /* timed wait */
+    KEEPS_ERRNO(weft_condition_wait(&c, NAN));
+    KEEPS_ERRNO(weft_condition_notify(&c, 1));
+    KEEPS_ERRNO(weft_condition_notify_all(&c));
+    KEEPS_ERRNO(weft_condition_is_owned(&c));
+    KEEPS_ERRNO(weft_condition_release(&c));
+    KEEPS_ERRNO(weft_condition_destroy(&c));
+    KEEPS_ERRNO(weft_rlock_destroy(&r));
+    KEEPS_ERRNO(weft_lock_destroy(&l));
+}
