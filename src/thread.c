@@ -39,7 +39,8 @@
  *
  * Fork: prepare takes weft__glock (so no registry operation is half done), the
  * parent releases it, the child re-initialises it, makes the forking thread's
- * record the main thread (the static main record if the forking thread had none),
+ * record the main thread (the static main record if the forking thread had none;
+ * a dummy record becomes a non-daemon MAIN named "MainThread", as in CPython),
  * and marks every other record finished and done, moving it from the registry to
  * an orphan list that keeps its references (those threads, and possibly their
  * creators, do not exist in the child; the records stay valid and reachable).
@@ -79,7 +80,8 @@ struct weft_thread {
     WEFT_ATOMIC(uint32_t) state;    /* ST_* */
     WEFT_ATOMIC(uint32_t) done;     /* DONE_*: the join word */
     WEFT_ATOMIC(bool) daemon;
-    int kind;                       /* KIND_*, fixed at birth */
+    int kind;                       /* KIND_*, fixed at birth (except: a DUMMY
+                                     * that forks is the child's MAIN) */
     bool name_heap;                 /* name was malloc'd (under weft__glock) */
     bool os_valid;                  /* os may be used (under weft__glock) */
     bool listed;                    /* in the registry (under weft__glock) */
@@ -271,6 +273,23 @@ static void fork_child(void)
     } else {
         atomic_store_explicit(&me->native_id, current_tid(), memory_order_relaxed);
         me->os = weft__os_thread_self();
+        if (me->kind == KIND_DUMMY) {
+            /* CPython's _DummyThread._after_fork: the forking dummy becomes the
+             * main thread, named "MainThread", not a daemon. Its old name stays
+             * valid for whoever read it (kept on old_names; a main record is
+             * never freed). If the node cannot be allocated the old string is
+             * simply kept alive as the name. */
+            struct old_name *node = malloc(sizeof *node);
+            if (node) {
+                node->name = atomic_load_explicit(&me->name, memory_order_relaxed);
+                node->next = me->old_names;
+                me->old_names = node;
+                atomic_store_explicit(&me->name, main_name, memory_order_release);
+                me->name_heap = false;   /* the OS name is left alone, as for main */
+            }
+            atomic_store_explicit(&me->daemon, false, memory_order_relaxed);
+            me->kind = KIND_MAIN;
+        }
     }
     atomic_store_explicit(&main_ptr, me, memory_order_relaxed);
     weft_thread *t = registry.head;

@@ -4,7 +4,10 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void noop(void *arg) { (void)arg; }
 static void *thread_noop(void *arg) { return arg; }
@@ -147,4 +150,61 @@ TEST(errno_preserved_lock_rlock_condition)
     KEEPS_ERRNO(weft_condition_destroy(&c));
     KEEPS_ERRNO(weft_rlock_destroy(&r));
     KEEPS_ERRNO(weft_lock_destroy(&l));
+}
+
+/* ---- fork from a dummy thread -------------------------------------------------
+ * CPython 3.13 _DummyThread._after_fork: the forking dummy becomes the child's
+ * main thread, renamed "MainThread" and made non-daemon (CPython's
+ * test_main_thread_after_fork_from_dummy_thread prints main.name and expects
+ * "MainThread"). So threads it creates in the child inherit daemon=False. */
+
+static int wait_child_status(pid_t pid)
+{
+    double dl = weft_test_now() + 20.0 * weft_test_factor();
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (r != 0) return -3;
+        if (weft_test_now() > dl) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -2;
+        }
+        weft_test_sleep(0.002);
+    }
+}
+
+static int dummy_fork_child(weft_thread *dummy)
+{
+    weft_thread *me = weft_current_thread();
+    if (me != dummy) return 10;
+    if (weft_main_thread() != me) return 11;
+    if (strcmp(weft_thread_name(me), "MainThread") != 0) return 12;
+    if (weft_thread_daemon(me)) return 13;
+    weft_thread *t;
+    if (weft_thread_create(&t, thread_noop, NULL, NULL) != WEFT_OK) return 14;
+    int rc = weft_thread_daemon(t) ? 15 : 0;   /* inherits the main thread's False */
+    weft_thread_destroy(t);
+    if (rc) return rc;
+    if (weft_active_count() != 1) return 16;
+    return 0;
+}
+
+static void fork_from_dummy(void *arg, int i)
+{
+    (void)i;
+    weft_thread *dummy = weft_current_thread();
+    ASSERT_TRUE(weft_thread_daemon(dummy));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) exit(dummy_fork_child(dummy));
+    *(int *)arg = pid < 0 ? -1 : wait_child_status(pid);
+}
+
+TEST(ThreadTests_test_main_thread_after_fork_from_dummy_thread_is_named_MainThread)
+{
+    int rc = -100;
+    weft_test_join(weft_test_start(1, fork_from_dummy, &rc));
+    ASSERT_EQ(rc, 0);
 }

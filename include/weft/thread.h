@@ -171,7 +171,8 @@ WEFT_API void weft_default_excepthook(const weft_excepthook_args *args, void *us
 WEFT_API weft_thread *weft_current_thread(void);
 
 /* Python: threading.main_thread(). A borrowed reference (never NULL). After fork()
- * the forking thread is the child's main thread. */
+ * the forking thread is the child's main thread (a foreign thread's dummy record
+ * becomes "MainThread", not a daemon, as in CPython). */
 WEFT_API weft_thread *weft_main_thread(void);
 
 /* Python: threading.active_count(): the number of alive threads weft knows
