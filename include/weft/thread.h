@@ -13,7 +13,10 @@
  * Exit rules, as in Python: when main() returns or exit() is called, the process
  * first waits for every non-daemon weft thread, then exits; daemon threads do not
  * hold it up. (A process that ends by _exit(), abort() or a signal waits for
- * nothing.)
+ * nothing.) Deviation: the wait is an atexit() handler registered by the first
+ * weft_thread_start, so atexit handlers registered after that run before it,
+ * while non-daemon threads still run (Python runs threading's shutdown before
+ * every atexit callback); handlers registered earlier run after it.
  *
  * Deviation: join returns WEFT_ETIMEDOUT when the timeout expired (Python returns
  * None and the caller checks is_alive()). The target's return value is kept and
