@@ -20,6 +20,9 @@
  * passes to weft__wait.
  * Foreign threads register their state with the OS key (weft__tstate_register)
  * when they get their first slot, so their values are destroyed at exit too.
+ * errno: saved and restored around libc calls, in a volatile: compilers
+ * (clang/LLVM) assume malloc and friends never write errno and would drop the
+ * restore after a failed allocation as a dead store.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -85,7 +88,7 @@ int weft_local_create(weft_local **out, weft_local_init_fn init,
                       weft_local_dtor_fn dtor, void *userdata)
 {
     if (!out) return WEFT_EINVAL;
-    int saved = errno;
+    volatile int saved = errno;
     weft_local *l = calloc(1, sizeof *l);
     if (!l) {
         errno = saved;
@@ -122,7 +125,7 @@ int weft_local_get(weft_local *l, void **value)
     }
     weft__glock_release();
 
-    int saved = errno;
+    volatile int saved = errno;
     void *v = NULL;
     if (l->init) {
         int rc = l->init(&v, l->userdata);
@@ -153,7 +156,7 @@ int weft_local_set(weft_local *l, void *value)
 {
     if (!l) return WEFT_EINVAL;
     struct weft__tstate *ts = &weft__ts;
-    int saved = errno;
+    volatile int saved = errno;
     slot *fresh = malloc(sizeof *fresh);   /* taken before the lock; freed if unused */
     weft__glock_acquire();
     slot *s = find(ts, l);
@@ -191,7 +194,7 @@ int weft_local_clear(weft_local *l)
     if (s) unlink_slot(s);
     weft__glock_release();
     if (s) {
-        int saved = errno;
+        volatile int saved = errno;
         if (l->dtor) l->dtor(s->value, l->userdata);
         free(s);
         errno = saved;
@@ -202,7 +205,7 @@ int weft_local_clear(weft_local *l)
 void weft_local_destroy(weft_local *l)
 {
     if (!l) return;
-    int saved = errno;
+    volatile int saved = errno;
     weft__glock_acquire();
     slot *taken = NULL;
     while (l->slots) {

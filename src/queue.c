@@ -56,6 +56,10 @@
  *     (1p/1c median 2.3 -> 7.4 Mitems/s), neutral with the current one.
  * Timeouts: one deadline per call, computed at entry; re-waits use the time
  * left. The spin is part of the wait (a timed-out call has waited its time).
+ *
+ * errno: the allocations save and restore it, in a volatile: compilers
+ * (clang/LLVM) assume malloc and friends never write errno and would drop the
+ * restore after a failed allocation as a dead store.
  */
 #include <errno.h>
 #include <math.h>
@@ -188,7 +192,7 @@ static int grow(weft_queue *q)
     size_t n = nitems(q);
     if (q->cap > SIZE_MAX / 2 / sizeof(struct pq_entry)) return WEFT_ENOMEM;
     size_t ncap = q->cap * 2;
-    int saved = errno;   /* a failing allocator sets errno; weft never changes it */
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     if (q->kind == WEFT_QUEUE_PRIORITY) {
         struct pq_entry *h = realloc(q->heap, ncap * sizeof *h);
         if (!h) {
@@ -367,7 +371,7 @@ int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
         attr->kind != WEFT_QUEUE_PRIORITY)
         return WEFT_EINVAL;
     if (attr->kind == WEFT_QUEUE_PRIORITY && !attr->cmp) return WEFT_EINVAL;
-    int saved = errno;   /* a failing allocator sets errno; weft never changes it */
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_queue *q = calloc(1, sizeof *q);
     if (!q) {
         errno = saved;

@@ -47,6 +47,9 @@
  *
  * errno: every public function that can reach libc saves errno on entry and
  * restores it on return.
+ * The saved errno is kept in a volatile: compilers (clang/LLVM) assume malloc and
+ * friends never write errno and would drop the restore after a failed
+ * allocation as a dead store.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -230,7 +233,7 @@ static void tstate_cleanup(struct weft__tstate *ts)
 static void tstate_dtor(void *p)
 {
     struct weft__tstate *ts = p;
-    int saved = errno;
+    volatile int saved = errno;
     ts->registered = false;
     tstate_cleanup(ts);
     errno = saved;
@@ -318,7 +321,7 @@ static void fork_child(void)
  * constructors of a statically linked program may use it. */
 __attribute__((constructor(101))) static void thread_module_init(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     weft_lock_init(&weft__glock);   /* also tells helgrind/drd its word is atomic */
     main_rec.kind = KIND_MAIN;
     benign_words(&main_rec);
@@ -340,7 +343,7 @@ __attribute__((constructor(101))) static void thread_module_init(void)
 
 static void at_exit(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     weft_thread *me = weft__ts.thread;
     if (me && me == atomic_load_explicit(&main_ptr, memory_order_relaxed))
         publish_done(me);   /* Python's _shutdown: main_thread().join() returns now */
@@ -381,7 +384,7 @@ int weft_thread_create(weft_thread **out, weft_thread_fn fn, void *arg,
     if (a.stack_size < 0 || (a.stack_size > 0 && a.stack_size < MIN_STACK_SIZE))
         return WEFT_EINVAL;
 
-    int saved = errno;
+    volatile int saved = errno;
     weft_thread *t = calloc(1, sizeof *t);
     if (!t) {
         errno = saved;
@@ -472,7 +475,7 @@ int weft_thread_start(weft_thread *t)
 {
     if (!t) return WEFT_EINVAL;
     if (t->kind != KIND_THREAD) return WEFT_ESTATE;
-    int saved = errno;
+    volatile int saved = errno;
     weft__glock_acquire();
     if (atomic_load_explicit(&t->state, memory_order_relaxed) != ST_INITIAL) {
         weft__glock_release();
@@ -531,7 +534,7 @@ int weft_thread_join(weft_thread *t, double timeout)
     case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
     default: deadline = weft__now(); break;                  /* 0 and negatives poll */
     }
-    int saved = errno;
+    volatile int saved = errno;
     while (atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
         if (weft__wait(&t->done, DONE_NO, deadline) == WEFT_ETIMEDOUT
             && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
@@ -553,7 +556,7 @@ weft_thread *weft_thread_ref(weft_thread *t)
 void weft_thread_unref(weft_thread *t)
 {
     if (!t) return;
-    int saved = errno;
+    volatile int saved = errno;
     unref(t);
     errno = saved;
 }
@@ -588,7 +591,7 @@ const char *weft_thread_name(const weft_thread *t)
 int weft_thread_set_name(weft_thread *t, const char *name)
 {
     if (!t || !name) return WEFT_EINVAL;
-    int saved = errno;
+    volatile int saved = errno;
     char *copy = strdup(name);
     struct old_name *node = copy ? malloc(sizeof *node) : NULL;
     if (!node) {
@@ -659,7 +662,7 @@ int weft_thread_failure(const weft_thread *t, const char **message)
 
 int weft_vfail(int code, const char *fmt, va_list ap)
 {
-    int saved = errno;
+    volatile int saved = errno;
     if (code >= 0) code = WEFT_EFAIL;
     char *msg = NULL;
     if (fmt) {
@@ -702,7 +705,7 @@ int weft__take_failure(char **message_out)
     int code = ts->fail_code;
     if (message_out) *message_out = ts->fail_msg;
     else {
-        int saved = errno;
+        volatile int saved = errno;
         free(ts->fail_msg);
         errno = saved;
     }
@@ -723,7 +726,7 @@ void weft_default_excepthook(const weft_excepthook_args *args, void *userdata)
 {
     (void)userdata;
     if (!args) return;
-    int saved = errno;
+    volatile int saved = errno;
     const char *msg = args->message && args->message[0] ? args->message
                                                         : weft_strerror(args->code);
     if (args->thread)
@@ -742,7 +745,7 @@ weft_thread *weft_current_thread(void)
 {
     struct weft__tstate *ts = &weft__ts;
     if (ts->thread) return ts->thread;
-    int saved = errno;
+    volatile int saved = errno;
     weft_thread *t = calloc(1, sizeof *t);
     char *name = t ? generate_name("Dummy") : NULL;
     if (!name || weft__tstate_register() != WEFT_OK) {

@@ -45,6 +45,10 @@
  * followed by the matching notify (t->done for joiners, the scheduler's cond
  * when a new earliest deadline appears or a heap becomes empty); waiters test
  * their condition under g_lock before waiting (weft_condition's contract).
+ *
+ * errno: the allocations save and restore it, in a volatile: compilers
+ * (clang/LLVM) assume malloc and friends never write errno and would drop the
+ * restore after a failed allocation as a dead store.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -178,7 +182,7 @@ static int heap_reserve(struct sched *s)
 {
     if (s->n < s->cap) return WEFT_OK;
     size_t cap = s->cap ? 2 * s->cap : 64;
-    int saved = errno;   /* a failing allocator sets errno; weft never changes it */
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_timer **h = realloc(s->heap, cap * sizeof *h);
     errno = saved;
     if (!h) return WEFT_ENOMEM;
@@ -286,7 +290,7 @@ int weft_timer_create(weft_timer **out, double interval, weft_timer_fn fn, void 
     if (!out || !fn) return WEFT_EINVAL;
     if (weft__timeout_class(interval) == WEFT__T_TOO_BIG && interval > 0)
         return WEFT_EOVERFLOW;
-    int saved = errno;   /* a failing allocator sets errno; weft never changes it */
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_timer *t = calloc(1, sizeof *t);
     errno = saved;
     if (!t) return WEFT_ENOMEM;

@@ -142,3 +142,39 @@ TEST(errno_preserved_timer_first_heap_allocation)
     ASSERT_OK(weft_timer_join(t, WEFT_FOREVER));
     weft_timer_destroy(t);
 }
+
+/* The same for the thread and local modules (they save and restore errno around
+ * their allocations; the restore must survive the optimiser). */
+static void *ret_arg(void *arg) { return arg; }
+
+static void scenario_thread_create_start(void)
+{
+    weft_thread *t = NULL;
+    weft_thread_attr a = { "review", 0, 0 };
+    int rc = weft_thread_create(&t, ret_arg, NULL, &a);
+    if (rc != WEFT_OK) {
+        ASSERT_RC(rc, WEFT_ENOMEM);
+        return;
+    }
+    rc = weft_thread_set_name(t, "renamed");
+    if (rc != WEFT_OK) ASSERT_RC(rc, WEFT_ENOMEM);
+    rc = weft_thread_start(t);
+    if (rc == WEFT_OK) ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    else ASSERT(rc == WEFT_ENOMEM || rc == WEFT_EAGAIN);
+    weft_thread_destroy(t);
+}
+TEST(errno_preserved_thread_create_rename_start) { sweep(scenario_thread_create_start); }
+
+static void scenario_local(void)
+{
+    weft_local *l = NULL;
+    int rc = weft_local_create(&l, NULL, NULL, NULL);
+    if (rc != WEFT_OK) {
+        ASSERT_RC(rc, WEFT_ENOMEM);
+        return;
+    }
+    rc = weft_local_set(l, (void *)1);
+    if (rc != WEFT_OK) ASSERT_RC(rc, WEFT_ENOMEM);
+    weft_local_destroy(l);
+}
+TEST(errno_preserved_local_create_set) { sweep(scenario_local); }
