@@ -282,7 +282,9 @@ static void fork_child(void)
              * valid for whoever read it (kept on old_names; a main record is
              * never freed). If the node cannot be allocated the old string is
              * simply kept alive as the name. */
+            volatile int saved = errno;
             struct old_name *node = malloc(sizeof *node);
+            errno = saved;
             if (node) {
                 node->name = atomic_load_explicit(&me->name, memory_order_relaxed);
                 node->next = me->old_names;
