@@ -128,7 +128,10 @@ WEFT_API bool weft_timer_daemon(const weft_timer *t);
 WEFT_API int weft_timer_set_daemon(weft_timer *t, bool daemon);
 
 /* The weft thread that runs (or will run) the function: a borrowed reference,
- * valid while t is. Its ident is 0 until the function's thread started. */
+ * valid while t is. Its ident is 0 until the function's thread started.
+ * For queries only (name, ident, is_alive, ...): do not weft_thread_start it
+ * (that would run the function outside the timer and drop the timer's
+ * reference: undefined) nor change its daemon flag (use weft_timer_set_daemon). */
 WEFT_API weft_thread *weft_timer_thread(const weft_timer *t);
 
 /* Python: Timer.interval. NaN for NULL. */
