@@ -13,6 +13,9 @@
  * the lock: the exiting thread (weft__local_thread_exit), the thread that
  * replaces/clears its value, or the destroying thread. So every value is
  * destroyed exactly once.
+ * A slot created by a destructor in the last exit round (the rounds are
+ * bounded, as POSIX's) is detached from the dying thread's list (tpprev NULL)
+ * and stays on its local's list until weft_local_destroy.
  * An exiting thread that took slots of l has l->busy raised (under the lock)
  * until their destructors returned; destroy waits for busy == 0 before freeing
  * l. No lost wakeup: the exiting thread decrements busy (release) and wakes all
@@ -63,8 +66,10 @@ static void link_slot(struct weft__tstate *ts, slot *s)
 
 static void unlink_slot(slot *s)
 {
-    *s->tpprev = s->tnext;
-    if (s->tnext) s->tnext->tpprev = s->tpprev;
+    if (s->tpprev) {   /* NULL: detached from its exited thread (thread_exit) */
+        *s->tpprev = s->tnext;
+        if (s->tnext) s->tnext->tpprev = s->tpprev;
+    }
     *s->lpprev = s->lnext;
     if (s->lnext) s->lnext->lpprev = s->lpprev;
 }
@@ -257,4 +262,17 @@ void weft__local_thread_exit(struct weft__tstate *ts)
                 weft__wake(&l->busy, WEFT__WAKE_ALL);
         }
     }
+    /* Values still created by the last round's destructors: their slots must
+     * not stay on this thread's list (its back links point into TLS that dies
+     * with the thread). Detach them from the thread; they stay on their local's
+     * list, so weft_local_destroy destroys those values (POSIX would leak them). */
+    weft__glock_acquire();
+    while (ts->locals) {
+        slot *s = ts->locals;
+        ts->locals = s->tnext;
+        if (s->tnext) s->tnext->tpprev = &ts->locals;
+        s->tnext = NULL;
+        s->tpprev = NULL;
+    }
+    weft__glock_release();
 }

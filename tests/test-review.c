@@ -208,3 +208,52 @@ TEST(ThreadTests_test_main_thread_after_fork_from_dummy_thread_is_named_MainThre
     weft_test_join(weft_test_start(1, fork_from_dummy, &rc));
     ASSERT_EQ(rc, 0);
 }
+
+/* ---- local: destructors that keep creating values at thread exit -------------
+ * weft__local_thread_exit runs at most 4 rounds (as POSIX key destructors do).
+ * A chain of destructors longer than that (A0's destructor sets A1, ..., A5's
+ * sets nothing) leaves a slot created in the last round on the exiting thread's
+ * list, whose back link points into that thread's TLS: after the thread is gone,
+ * weft_local_destroy of that local writes through it into dead (or reused)
+ * thread-local storage. After the exit cleanup the thread's list must be empty,
+ * and every value must still be destroyed exactly once (at the latest by
+ * weft_local_destroy). */
+#include "internal/tstate.h"
+
+#define CHAIN 6
+static weft_local *chain[CHAIN];
+static _Atomic int chain_destroyed[CHAIN];
+
+static void chain_dtor(void *value, void *userdata)
+{
+    intptr_t i = (intptr_t)userdata;
+    (void)value;
+    atomic_fetch_add(&chain_destroyed[i], 1);
+    if (i + 1 < CHAIN) ASSERT_OK(weft_local_set(chain[i + 1], (void *)(i + 2)));
+}
+
+struct chain_run { _Atomic int list_empty; };
+static void chain_body(void *arg, int idx)
+{
+    (void)idx;
+    struct chain_run *r = arg;
+    ASSERT_OK(weft_local_set(chain[0], (void *)1));
+    /* What a thread's exit does (thread.c tstate_cleanup / the key destructor). */
+    weft__local_thread_exit(&weft__ts);
+    weft__glock_acquire();
+    atomic_store(&r->list_empty, weft__ts.locals == NULL);
+    weft__glock_release();
+}
+
+TEST(local_exit_cleanup_leaves_no_slot_on_the_exiting_thread)
+{
+    for (intptr_t i = 0; i < CHAIN; i++) {
+        ASSERT_OK(weft_local_create(&chain[i], NULL, chain_dtor, (void *)i));
+        atomic_store(&chain_destroyed[i], 0);
+    }
+    struct chain_run r = { 0 };
+    weft_test_join(weft_test_start(1, chain_body, &r));
+    ASSERT_TRUE(atomic_load(&r.list_empty));
+    for (int i = 0; i < CHAIN; i++) weft_local_destroy(chain[i]);
+    for (int i = 0; i < CHAIN; i++) ASSERT_EQ(atomic_load(&chain_destroyed[i]), 1);
+}
