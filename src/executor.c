@@ -61,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/alloc.h"
 #include "internal/annotate.h"
 #include "internal/atexit.h"
 #include "internal/clock.h"
@@ -176,7 +177,7 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
     weft_executor_attr a = { 0 };
     if (attr) a = *attr;
     if (a.max_workers < 0) return WEFT_EINVAL;
-    weft_executor *ex = calloc(1, sizeof *ex);
+    weft_executor *ex = weft__calloc(1, sizeof *ex);
     if (!ex) return WEFT_ENOMEM;
     char buf[64];
     const char *prefix = a.thread_name_prefix;
@@ -186,7 +187,7 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
         prefix = buf;
     }
     size_t len = strlen(prefix) + 1;
-    ex->prefix = malloc(len);
+    ex->prefix = weft__malloc(len);
     if (!ex->prefix) {
         free(ex);
         return WEFT_ENOMEM;
@@ -321,14 +322,14 @@ static int spawn(weft_executor *ex)
     if (ex->nthreads == ex->cap) {
         size_t cap = ex->cap ? ex->cap * 2 : 4;
         if (cap > (size_t)ex->max_workers) cap = (size_t)ex->max_workers;
-        weft_thread **t = realloc(ex->threads, cap * sizeof *t);
+        weft_thread **t = weft__realloc(ex->threads, cap * sizeof *t);
         if (!t) return WEFT_ENOMEM;
         ex->threads = t;
         ex->cap = cap;
     }
     size_t len = strlen(ex->prefix) + 24;
     char stackbuf[128];
-    char *name = len <= sizeof stackbuf ? stackbuf : malloc(len);
+    char *name = len <= sizeof stackbuf ? stackbuf : weft__malloc(len);
     if (!name) return WEFT_ENOMEM;
     snprintf(name, len, "%s_%zu", ex->prefix, ex->nthreads);
     weft_thread_attr ta = { 0 };
@@ -539,8 +540,8 @@ int weft_executor_map(weft_executor *ex, weft_task_fn fn, void *const *args, siz
     if (n == 0) return WEFT_OK;
     if (chunksize == 0) chunksize = 1;
     size_t nchunks = n / chunksize + (n % chunksize != 0);
-    weft_future **fs = malloc(nchunks * sizeof *fs);
-    struct chunk **cs = chunksize > 1 ? calloc(nchunks, sizeof *cs) : NULL;
+    weft_future **fs = weft__malloc(nchunks * sizeof *fs);
+    struct chunk **cs = chunksize > 1 ? weft__calloc(nchunks, sizeof *cs) : NULL;
     if (!fs || (chunksize > 1 && !cs)) {
         free(fs);
         free(cs);
@@ -554,7 +555,7 @@ int weft_executor_map(weft_executor *ex, weft_task_fn fn, void *const *args, siz
         } else {
             size_t start = k * chunksize;
             size_t cnt = n - start < chunksize ? n - start : chunksize;
-            struct chunk *c = malloc(sizeof *c + 2 * cnt * sizeof(void *));
+            struct chunk *c = weft__malloc(sizeof *c + 2 * cnt * sizeof(void *));
             if (!c) {
                 rc = WEFT_ENOMEM;
                 break;

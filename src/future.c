@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/alloc.h"
 #include "internal/annotate.h"
 #include "internal/clock.h"
 #include "internal/failure.h"
@@ -91,7 +92,7 @@ static char *dup_str(const char *s)
 {
     if (!s) s = "";
     size_t n = strlen(s) + 1;
-    char *p = malloc(n);
+    char *p = weft__malloc(n);
     if (p) memcpy(p, s, n);
     return p;
 }
@@ -114,7 +115,7 @@ static uint32_t load_state(const weft_future *f)
 
 weft_future *weft__future_new(uint32_t refs)
 {
-    weft_future *f = malloc(sizeof *f);
+    weft_future *f = weft__malloc(sizeof *f);
     if (!f) return NULL;
     atomic_init(&f->state, WEFT_FUTURE_PENDING);
     atomic_init(&f->refs, refs);
@@ -247,7 +248,7 @@ static void run_callbacks(weft_future *f, weft__cb *list)
 int weft_future_add_done_callback(weft_future *f, weft_future_callback fn, void *userdata)
 {
     if (!f || !fn) return WEFT_EINVAL;
-    weft__cb *c = malloc(sizeof *c);
+    weft__cb *c = weft__malloc(sizeof *c);
     if (!c) return WEFT_ENOMEM;
     c->next = NULL;
     c->fn = fn;

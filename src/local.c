@@ -13,6 +13,9 @@
  * the lock: the exiting thread (weft__local_thread_exit), the thread that
  * replaces/clears its value, or the destroying thread. So every value is
  * destroyed exactly once.
+ * A slot created by a destructor in the last exit round (the rounds are
+ * bounded, as POSIX's) is detached from the dying thread's list (tpprev NULL)
+ * and stays on its local's list until weft_local_destroy.
  * An exiting thread that took slots of l has l->busy raised (under the lock)
  * until their destructors returned; destroy waits for busy == 0 before freeing
  * l. No lost wakeup: the exiting thread decrements busy (release) and wakes all
@@ -20,6 +23,9 @@
  * passes to weft__wait.
  * Foreign threads register their state with the OS key (weft__tstate_register)
  * when they get their first slot, so their values are destroyed at exit too.
+ * errno: saved and restored around libc calls, in a volatile: compilers
+ * (clang/LLVM) assume malloc and friends never write errno and would drop the
+ * restore after a failed allocation as a dead store.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,8 +66,10 @@ static void link_slot(struct weft__tstate *ts, slot *s)
 
 static void unlink_slot(slot *s)
 {
-    *s->tpprev = s->tnext;
-    if (s->tnext) s->tnext->tpprev = s->tpprev;
+    if (s->tpprev) {   /* NULL: detached from its exited thread (thread_exit) */
+        *s->tpprev = s->tnext;
+        if (s->tnext) s->tnext->tpprev = s->tpprev;
+    }
     *s->lpprev = s->lnext;
     if (s->lnext) s->lnext->lpprev = s->lpprev;
 }
@@ -85,7 +93,7 @@ int weft_local_create(weft_local **out, weft_local_init_fn init,
                       weft_local_dtor_fn dtor, void *userdata)
 {
     if (!out) return WEFT_EINVAL;
-    int saved = errno;
+    volatile int saved = errno;
     weft_local *l = calloc(1, sizeof *l);
     if (!l) {
         errno = saved;
@@ -122,7 +130,7 @@ int weft_local_get(weft_local *l, void **value)
     }
     weft__glock_release();
 
-    int saved = errno;
+    volatile int saved = errno;
     void *v = NULL;
     if (l->init) {
         int rc = l->init(&v, l->userdata);
@@ -153,7 +161,7 @@ int weft_local_set(weft_local *l, void *value)
 {
     if (!l) return WEFT_EINVAL;
     struct weft__tstate *ts = &weft__ts;
-    int saved = errno;
+    volatile int saved = errno;
     slot *fresh = malloc(sizeof *fresh);   /* taken before the lock; freed if unused */
     weft__glock_acquire();
     slot *s = find(ts, l);
@@ -191,7 +199,7 @@ int weft_local_clear(weft_local *l)
     if (s) unlink_slot(s);
     weft__glock_release();
     if (s) {
-        int saved = errno;
+        volatile int saved = errno;
         if (l->dtor) l->dtor(s->value, l->userdata);
         free(s);
         errno = saved;
@@ -202,7 +210,7 @@ int weft_local_clear(weft_local *l)
 void weft_local_destroy(weft_local *l)
 {
     if (!l) return;
-    int saved = errno;
+    volatile int saved = errno;
     weft__glock_acquire();
     slot *taken = NULL;
     while (l->slots) {
@@ -254,4 +262,17 @@ void weft__local_thread_exit(struct weft__tstate *ts)
                 weft__wake(&l->busy, WEFT__WAKE_ALL);
         }
     }
+    /* Values still created by the last round's destructors: their slots must
+     * not stay on this thread's list (its back links point into TLS that dies
+     * with the thread). Detach them from the thread; they stay on their local's
+     * list, so weft_local_destroy destroys those values (POSIX would leak them). */
+    weft__glock_acquire();
+    while (ts->locals) {
+        slot *s = ts->locals;
+        ts->locals = s->tnext;
+        if (s->tnext) s->tnext->tpprev = &ts->locals;
+        s->tnext = NULL;
+        s->tpprev = NULL;
+    }
+    weft__glock_release();
 }

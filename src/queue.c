@@ -56,7 +56,12 @@
  *     (1p/1c median 2.3 -> 7.4 Mitems/s), neutral with the current one.
  * Timeouts: one deadline per call, computed at entry; re-waits use the time
  * left. The spin is part of the wait (a timed-out call has waited its time).
+ *
+ * errno: the allocations save and restore it, in a volatile: compilers
+ * (clang/LLVM) assume malloc and friends never write errno and would drop the
+ * restore after a failed allocation as a dead store.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -187,19 +192,27 @@ static int grow(weft_queue *q)
     size_t n = nitems(q);
     if (q->cap > SIZE_MAX / 2 / sizeof(struct pq_entry)) return WEFT_ENOMEM;
     size_t ncap = q->cap * 2;
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     if (q->kind == WEFT_QUEUE_PRIORITY) {
         struct pq_entry *h = realloc(q->heap, ncap * sizeof *h);
-        if (!h) return WEFT_ENOMEM;
+        if (!h) {
+            errno = saved;
+            return WEFT_ENOMEM;
+        }
         q->heap = h;
     } else {
         void **r = malloc(ncap * sizeof *r);
-        if (!r) return WEFT_ENOMEM;
+        if (!r) {
+            errno = saved;
+            return WEFT_ENOMEM;
+        }
         for (size_t i = 0; i < n; i++) r[i] = q->ring[(q->head + i) & (q->cap - 1)];
         free(q->ring);
         q->ring = r;
         q->head = 0;
     }
     q->cap = ncap;
+    errno = saved;
     return WEFT_OK;
 }
 
@@ -358,8 +371,12 @@ int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
         attr->kind != WEFT_QUEUE_PRIORITY)
         return WEFT_EINVAL;
     if (attr->kind == WEFT_QUEUE_PRIORITY && !attr->cmp) return WEFT_EINVAL;
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_queue *q = calloc(1, sizeof *q);
-    if (!q) return WEFT_ENOMEM;
+    if (!q) {
+        errno = saved;
+        return WEFT_ENOMEM;
+    }
     q->kind = attr->kind;
     q->simple = simple;
     q->cap = INITIAL_CAPACITY;
@@ -367,8 +384,10 @@ int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
     else q->ring = malloc(q->cap * sizeof *q->ring);
     if (!q->heap && !q->ring) {
         free(q);
+        errno = saved;
         return WEFT_ENOMEM;
     }
+    errno = saved;
     weft_lock_init(&q->mutex);
     (void)weft_condition_init_lock(&q->not_empty, &q->mutex);
     (void)weft_condition_init_lock(&q->not_full, &q->mutex);

@@ -31,6 +31,10 @@
  * to take a unit before it reports WEFT_ETIMEDOUT, so a wake it absorbed is never
  * wasted while a unit is free.
  *
+ * Lifetime: release reads `waiters` after its CAS has made the unit available,
+ * so the acquirer that takes the unit may return before that read; the struct
+ * must therefore outlive every release call (semaphore.h, destroy).
+ *
  * Wake count: release(n) wakes min(n, waiters), never everyone (no thundering
  * herd). Barging is allowed, as in CPython: a running acquirer may take a unit
  * that was released for a sleeper; the sleeper then sleeps again.

@@ -57,13 +57,17 @@
  *
  * Fork: prepare takes weft__glock (so no registry operation is half done), the
  * parent releases it, the child re-initialises it, makes the forking thread's
- * record the main thread (the static main record if the forking thread had none),
+ * record the main thread (the static main record if the forking thread had none;
+ * a dummy record becomes a non-daemon MAIN named "MainThread", as in CPython),
  * and marks every other record finished and done, moving it from the registry to
  * an orphan list that keeps its references (those threads, and possibly their
  * creators, do not exist in the child; the records stay valid and reachable).
  *
  * errno: every public function that can reach libc saves errno on entry and
  * restores it on return.
+ * The saved errno is kept in a volatile: compilers (clang/LLVM) assume malloc and
+ * friends never write errno and would drop the restore after a failed
+ * allocation as a dead store.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -98,7 +102,8 @@ struct weft_thread {
     WEFT_ATOMIC(uint32_t) state;    /* ST_* */
     WEFT_ATOMIC(uint32_t) done;     /* DONE_*: the join word */
     WEFT_ATOMIC(bool) daemon;
-    int kind;                       /* KIND_*, fixed at birth */
+    int kind;                       /* KIND_*, fixed at birth (except: a DUMMY
+                                     * that forks is the child's MAIN) */
     bool name_heap;                 /* name was malloc'd (under weft__glock) */
     bool os_valid;                  /* os may be used (under weft__glock) */
     bool listed;                    /* in the registry (under weft__glock) */
@@ -265,7 +270,7 @@ static void tstate_cleanup(struct weft__tstate *ts)
 static void tstate_dtor(void *p)
 {
     struct weft__tstate *ts = p;
-    int saved = errno;
+    volatile int saved = errno;
     ts->registered = false;
     tstate_cleanup(ts);
     errno = saved;
@@ -358,6 +363,25 @@ static void fork_child(void)
     } else {
         atomic_store_explicit(&me->native_id, current_tid(), memory_order_relaxed);
         me->os = weft__os_thread_self();
+        if (me->kind == KIND_DUMMY) {
+            /* CPython's _DummyThread._after_fork: the forking dummy becomes the
+             * main thread, named "MainThread", not a daemon. Its old name stays
+             * valid for whoever read it (kept on old_names; a main record is
+             * never freed). If the node cannot be allocated the old string is
+             * simply kept alive as the name. */
+            volatile int saved = errno;
+            struct old_name *node = malloc(sizeof *node);
+            errno = saved;
+            if (node) {
+                node->name = atomic_load_explicit(&me->name, memory_order_relaxed);
+                node->next = me->old_names;
+                me->old_names = node;
+                atomic_store_explicit(&me->name, main_name, memory_order_release);
+                me->name_heap = false;   /* the OS name is left alone, as for main */
+            }
+            atomic_store_explicit(&me->daemon, false, memory_order_relaxed);
+            me->kind = KIND_MAIN;
+        }
     }
     atomic_store_explicit(&main_ptr, me, memory_order_relaxed);
     weft_thread *t = registry.head;
@@ -386,7 +410,7 @@ static void fork_child(void)
  * constructors of a statically linked program may use it. */
 __attribute__((constructor(101))) static void thread_module_init(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     weft_lock_init(&weft__glock);   /* also tells helgrind/drd its word is atomic */
     main_rec.kind = KIND_MAIN;
     benign_words(&main_rec);
@@ -443,7 +467,7 @@ static void run_exit_callbacks(void)
 
 static void at_exit(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     run_exit_callbacks();
     weft_thread *me = weft__ts.thread;
     if (me && me == atomic_load_explicit(&main_ptr, memory_order_relaxed))
@@ -483,7 +507,7 @@ static int ensure_at_exit(void)
 int weft__register_atexit(void (*fn)(void *), void *arg, weft__atexit_entry **handle_out)
 {
     if (!fn || !handle_out) return WEFT_EINVAL;
-    int saved = errno;
+    volatile int saved = errno;
     weft__atexit_entry *e = malloc(sizeof *e);
     if (!e) {
         errno = saved;
@@ -507,7 +531,7 @@ int weft__register_atexit(void (*fn)(void *), void *arg, weft__atexit_entry **ha
 int weft__unregister_atexit(weft__atexit_entry *h)
 {
     if (!h) return WEFT_EINVAL;
-    int saved = errno;
+    volatile int saved = errno;
     uint64_t me = weft__self();
     for (;;) {
         weft__glock_acquire();
@@ -561,7 +585,7 @@ int weft_thread_create(weft_thread **out, weft_thread_fn fn, void *arg,
     if (a.stack_size < 0 || (a.stack_size > 0 && a.stack_size < MIN_STACK_SIZE))
         return WEFT_EINVAL;
 
-    int saved = errno;
+    volatile int saved = errno;
     weft_thread *t = calloc(1, sizeof *t);
     if (!t) {
         errno = saved;
@@ -652,7 +676,7 @@ int weft_thread_start(weft_thread *t)
 {
     if (!t) return WEFT_EINVAL;
     if (t->kind != KIND_THREAD) return WEFT_ESTATE;
-    int saved = errno;
+    volatile int saved = errno;
     weft__glock_acquire();
     if (atomic_load_explicit(&t->state, memory_order_relaxed) != ST_INITIAL) {
         weft__glock_release();
@@ -708,7 +732,7 @@ int weft_thread_join(weft_thread *t, double timeout)
     case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
     default: deadline = weft__now(); break;                  /* 0 and negatives poll */
     }
-    int saved = errno;
+    volatile int saved = errno;
     while (atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
         if (weft__wait(&t->done, DONE_NO, deadline) == WEFT_ETIMEDOUT
             && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
@@ -730,7 +754,7 @@ weft_thread *weft_thread_ref(weft_thread *t)
 void weft_thread_unref(weft_thread *t)
 {
     if (!t) return;
-    int saved = errno;
+    volatile int saved = errno;
     unref(t);
     errno = saved;
 }
@@ -765,7 +789,7 @@ const char *weft_thread_name(const weft_thread *t)
 int weft_thread_set_name(weft_thread *t, const char *name)
 {
     if (!t || !name) return WEFT_EINVAL;
-    int saved = errno;
+    volatile int saved = errno;
     char *copy = strdup(name);
     struct old_name *node = copy ? malloc(sizeof *node) : NULL;
     if (!node) {
@@ -836,7 +860,7 @@ int weft_thread_failure(const weft_thread *t, const char **message)
 
 int weft_vfail(int code, const char *fmt, va_list ap)
 {
-    int saved = errno;
+    volatile int saved = errno;
     if (code >= 0) code = WEFT_EFAIL;
     char *msg = NULL;
     if (fmt) {
@@ -879,7 +903,7 @@ int weft__take_failure(char **message_out)
     int code = ts->fail_code;
     if (message_out) *message_out = ts->fail_msg;
     else {
-        int saved = errno;
+        volatile int saved = errno;
         free(ts->fail_msg);
         errno = saved;
     }
@@ -900,7 +924,7 @@ void weft_default_excepthook(const weft_excepthook_args *args, void *userdata)
 {
     (void)userdata;
     if (!args) return;
-    int saved = errno;
+    volatile int saved = errno;
     const char *msg = args->message && args->message[0] ? args->message
                                                         : weft_strerror(args->code);
     if (args->thread)
@@ -919,7 +943,7 @@ weft_thread *weft_current_thread(void)
 {
     struct weft__tstate *ts = &weft__ts;
     if (ts->thread) return ts->thread;
-    int saved = errno;
+    volatile int saved = errno;
     weft_thread *t = calloc(1, sizeof *t);
     char *name = t ? generate_name("Dummy") : NULL;
     if (!name || weft__tstate_register() != WEFT_OK) {

@@ -45,7 +45,12 @@
  * followed by the matching notify (t->done for joiners, the scheduler's cond
  * when a new earliest deadline appears or a heap becomes empty); waiters test
  * their condition under g_lock before waiting (weft_condition's contract).
+ *
+ * errno: the allocations save and restore it, in a volatile: compilers
+ * (clang/LLVM) assume malloc and friends never write errno and would drop the
+ * restore after a failed allocation as a dead store.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +182,9 @@ static int heap_reserve(struct sched *s)
 {
     if (s->n < s->cap) return WEFT_OK;
     size_t cap = s->cap ? 2 * s->cap : 64;
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_timer **h = realloc(s->heap, cap * sizeof *h);
+    errno = saved;
     if (!h) return WEFT_ENOMEM;
     s->heap = h;
     s->cap = cap;
@@ -283,11 +290,14 @@ int weft_timer_create(weft_timer **out, double interval, weft_timer_fn fn, void 
     if (!out || !fn) return WEFT_EINVAL;
     if (weft__timeout_class(interval) == WEFT__T_TOO_BIG && interval > 0)
         return WEFT_EOVERFLOW;
+    volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
     weft_timer *t = calloc(1, sizeof *t);
+    errno = saved;
     if (!t) return WEFT_ENOMEM;
     int rc = weft_thread_create(&t->thread, fire_body, t, attr);
     if (rc != WEFT_OK) {
         free(t);
+        errno = saved;
         return rc;
     }
     atomic_init(&t->refs, 1);
@@ -365,6 +375,11 @@ int weft_timer_cancel(weft_timer *t)
 int weft_timer_join(weft_timer *t, double timeout)
 {
     if (!t) return WEFT_EINVAL;
+    /* Thread.join's order: the state checks come before the timeout's. */
+    if (atomic_load_explicit(&t->state, memory_order_acquire) == TM_CREATED)
+        return WEFT_ESTATE;                     /* "cannot join thread before it is started" */
+    if (weft_thread_ident(t->thread) == weft_get_ident())
+        return WEFT_ESTATE;                     /* "cannot join current thread" */
     weft__ns deadline;
     switch (weft__timeout_class(timeout)) {
     case WEFT__T_NAN: return WEFT_EINVAL;
@@ -376,10 +391,6 @@ int weft_timer_join(weft_timer *t, double timeout)
     case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
     default:               deadline = weft__now(); break;   /* 0 and negatives poll */
     }
-    if (atomic_load_explicit(&t->state, memory_order_acquire) == TM_CREATED)
-        return WEFT_ESTATE;                     /* "cannot join thread before it is started" */
-    if (weft_thread_ident(t->thread) == weft_get_ident())
-        return WEFT_ESTATE;                     /* "cannot join current thread" */
     int rc = WEFT_OK;
     weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     while (atomic_load_explicit(&t->state, memory_order_relaxed) != TM_FINISHED) {

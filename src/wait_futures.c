@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/alloc.h"
 #include "internal/clock.h"
 #include "internal/future.h"
 
@@ -145,8 +146,8 @@ static int distinct(weft_future *const *fs, size_t n, weft_future **uniq, size_t
         *nu = n;
         return WEFT_OK;
     }
-    struct pi *v = malloc(n * sizeof *v);
-    unsigned char *keep = malloc(n);
+    struct pi *v = weft__malloc(n * sizeof *v);
+    unsigned char *keep = weft__malloc(n);
     if (!v || !keep) {
         free(v);
         free(keep);
@@ -203,7 +204,7 @@ int weft_futures_wait(weft_future *const *fs, size_t n, double timeout, int retu
 
     /* One allocation: distinct futures, links, the done order, done flags. */
     size_t bytes = n * (sizeof(weft_future *) + sizeof(weft__wlink) + sizeof(size_t) + 1);
-    char *mem = malloc(bytes);
+    char *mem = weft__malloc(bytes);
     if (!mem) return WEFT_ENOMEM;
     weft_future **uniq = (weft_future **)mem;
     weft__wlink *links = (weft__wlink *)(uniq + n);
@@ -285,8 +286,8 @@ int weft_as_completed_create(weft_as_completed **out, weft_future *const *fs, si
     for (size_t i = 0; i < n; i++)
         if (!fs[i]) return WEFT_EINVAL;
     size_t m = n ? n : 1;
-    weft_as_completed *it = malloc(sizeof *it);
-    char *mem = malloc(m * (sizeof(weft_future *) + sizeof(weft__wlink) + sizeof(size_t) + 1));
+    weft_as_completed *it = weft__malloc(sizeof *it);
+    char *mem = weft__malloc(m * (sizeof(weft_future *) + sizeof(weft__wlink) + sizeof(size_t) + 1));
     if (!it || !mem) {
         free(it);
         free(mem);

@@ -18,6 +18,9 @@
  * the attribute). The main thread's values are not destroyed at process exit
  * (its thread does not "end" before the process does), only by
  * weft_local_destroy; the same holds for threads still running at exit.
+ * Destructors may store values in other locals of the exiting thread; those are
+ * destroyed in further rounds, at most 4 (as POSIX key destructors); a value
+ * stored by a destructor of the last round is destroyed by weft_local_destroy.
  */
 #ifndef WEFT_LOCAL_H
 #define WEFT_LOCAL_H

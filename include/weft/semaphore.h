@@ -80,7 +80,12 @@ WEFT_API int weft_semaphore_init(weft_semaphore *sem, long value);
 WEFT_API int weft_bounded_semaphore_init(weft_semaphore *sem, long value);
 
 /* weft_semaphore_destroy: end of use. Releases nothing; no thread may be waiting
- * (undefined otherwise, as for any primitive). NULL is a no-op. */
+ * (undefined otherwise, as for any primitive). NULL is a no-op.
+ * Also every weft_semaphore_release must have returned: a release reads the
+ * struct (its waiter count) after it made the unit available, so a thread whose
+ * acquire took that unit must not destroy and free or reuse the semaphore until
+ * the releasing call has returned (unlike weft_event_set and a weft_lock release,
+ * which touch no memory of the object after publishing). */
 WEFT_API void weft_semaphore_destroy(weft_semaphore *sem);
 
 /* ---- operations ----------------------------------------------------------- */

@@ -15,7 +15,10 @@
  * queued and running work finish (weft/futures.h; Python's _register_atexit
  * hooks), then waits for every non-daemon weft thread, then exits; daemon threads
  * do not hold it up. (A process that ends by _exit(), abort() or a signal waits for
- * nothing.)
+ * nothing.) Deviation: this is an atexit() handler registered by the first
+ * weft_thread_start, so atexit handlers registered after that run before it,
+ * while non-daemon threads still run (Python runs threading's shutdown before
+ * every atexit callback); handlers registered earlier run after it.
  *
  * Deviation: join returns WEFT_ETIMEDOUT when the timeout expired (Python returns
  * None and the caller checks is_alive()). The target's return value is kept and
@@ -173,7 +176,8 @@ WEFT_API void weft_default_excepthook(const weft_excepthook_args *args, void *us
 WEFT_API weft_thread *weft_current_thread(void);
 
 /* Python: threading.main_thread(). A borrowed reference (never NULL). After fork()
- * the forking thread is the child's main thread. */
+ * the forking thread is the child's main thread (a foreign thread's dummy record
+ * becomes "MainThread", not a daemon, as in CPython). */
 WEFT_API weft_thread *weft_main_thread(void);
 
 /* Python: threading.active_count(): the number of alive threads weft knows

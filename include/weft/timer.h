@@ -96,7 +96,8 @@ WEFT_API int weft_timer_cancel(weft_timer *t);
  *           thread ended); WEFT_ETIMEDOUT if still alive (Deviation: Python
  *           returns None); WEFT_ESTATE if not started ("cannot join thread
  *           before it is started") or called from the timer's own function
- *           ("cannot join current thread"); WEFT_EINVAL for NULL.
+ *           ("cannot join current thread"), checked before the timeout, as
+ *           Thread.join does; WEFT_EINVAL for NULL.
  * Threads:  any number of threads may join at once.
  */
 WEFT_API int weft_timer_join(weft_timer *t, double timeout);
@@ -109,8 +110,12 @@ WEFT_API void weft_timer_destroy(weft_timer *t);
 /* Python: Timer.is_alive(): started and not finished. False for NULL. */
 WEFT_API bool weft_timer_is_alive(const weft_timer *t);
 
-/* Python: Timer.finished.is_set(): cancelled, or the function returned.
- * (Deviation: Python leaves it unset if the function raised; weft sets it.) */
+/* Python: Timer.finished.is_set(). True once the timer finished: cancelled
+ * while pending, started after a cancel, or its function returned.
+ * Deviations: Python's cancel() sets `finished` at once, so it is already true
+ * after a cancel before start (here: false until start) and after a cancel
+ * while the function runs (here: false until the function returned); Python
+ * leaves it unset if the function raised, weft sets it. */
 WEFT_API bool weft_timer_finished(const weft_timer *t);
 
 /* Python: Timer.name / Timer.name = name. As weft_thread_name / _set_name. */
@@ -123,7 +128,10 @@ WEFT_API bool weft_timer_daemon(const weft_timer *t);
 WEFT_API int weft_timer_set_daemon(weft_timer *t, bool daemon);
 
 /* The weft thread that runs (or will run) the function: a borrowed reference,
- * valid while t is. Its ident is 0 until the function's thread started. */
+ * valid while t is. Its ident is 0 until the function's thread started.
+ * For queries only (name, ident, is_alive, ...): do not weft_thread_start it
+ * (that would run the function outside the timer and drop the timer's
+ * reference: undefined) nor change its daemon flag (use weft_timer_set_daemon). */
 WEFT_API weft_thread *weft_timer_thread(const weft_timer *t);
 
 /* Python: Timer.interval. NaN for NULL. */

@@ -40,7 +40,7 @@ void weft__wait_fork_child(void) {}
 
 int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns deadline)
 {
-    int saved = errno;
+    volatile int saved = errno;
     struct timespec ts, *tsp = NULL;
     if (deadline != WEFT__NS_FOREVER) {
         if (deadline <= 0) deadline = 0;
@@ -59,7 +59,7 @@ int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns de
 
 void weft__wake(const WEFT_ATOMIC(uint32_t) *addr, int n)
 {
-    int saved = errno;
+    volatile int saved = errno;
     syscall(SYS_futex, (const void *)addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
     errno = saved;
 }

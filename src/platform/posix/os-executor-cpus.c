@@ -10,7 +10,7 @@
 
 long weft__cpu_count(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     long n = 0;
 #if defined(__linux__) && defined(CPU_COUNT)
     cpu_set_t set;

@@ -36,7 +36,7 @@ static int map_err(int e)
 
 int weft__os_thread_start(void *(*fn)(void *), void *arg, size_t stack_size)
 {
-    int saved = errno;
+    volatile int saved = errno;
     pthread_attr_t attr;
     pthread_t th;
     int e = pthread_attr_init(&attr);
@@ -62,7 +62,7 @@ weft__os_thread weft__os_thread_self(void)
 
 long weft__os_gettid(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     long tid = (long)syscall(SYS_gettid);
     errno = saved;
     return tid;
@@ -70,7 +70,7 @@ long weft__os_gettid(void)
 
 void weft__os_set_name(weft__os_thread h, const char *name)
 {
-    int saved = errno;
+    volatile int saved = errno;
     char buf[16];
     size_t n = strlen(name);
     if (n > sizeof buf - 1) {
@@ -89,7 +89,7 @@ void weft__os_set_name(weft__os_thread h, const char *name)
 
 int weft__os_stack_size_valid(size_t size)
 {
-    int saved = errno;
+    volatile int saved = errno;
     pthread_attr_t attr;
     int e = pthread_attr_init(&attr);
     if (e == 0) {
@@ -102,7 +102,7 @@ int weft__os_stack_size_valid(size_t size)
 
 int weft__os_key_create(weft__os_key *key, void (*dtor)(void *))
 {
-    int saved = errno;
+    volatile int saved = errno;
     pthread_key_t k;
     int e = pthread_key_create(&k, dtor);
     if (e == 0) {
@@ -115,7 +115,7 @@ int weft__os_key_create(weft__os_key *key, void (*dtor)(void *))
 
 int weft__os_key_set(weft__os_key key, const void *value)
 {
-    int saved = errno;
+    volatile int saved = errno;
     pthread_key_t k;
     memcpy(&k, &key, sizeof k);
     int e = pthread_setspecific(k, value);
@@ -125,7 +125,7 @@ int weft__os_key_set(weft__os_key key, const void *value)
 
 int weft__os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
 {
-    int saved = errno;
+    volatile int saved = errno;
     int e = pthread_atfork(prepare, parent, child);
     errno = saved;
     return e == 0 ? WEFT_OK : WEFT_ENOMEM;
@@ -133,7 +133,7 @@ int weft__os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(v
 
 void weft__os_yield(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     sched_yield();
     errno = saved;
 }

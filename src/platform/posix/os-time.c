@@ -7,7 +7,7 @@
 
 weft__ns weft__now(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     errno = saved;

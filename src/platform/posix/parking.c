@@ -86,7 +86,7 @@ static void table_init(void)
 
 void weft__wait_fork_prepare(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     pthread_once(&table_once, table_init);
     for (int i = 0; i < BUCKETS; i++) pthread_mutex_lock(&table[i].mu);
     errno = saved;
@@ -94,14 +94,14 @@ void weft__wait_fork_prepare(void)
 
 void weft__wait_fork_parent(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     for (int i = BUCKETS - 1; i >= 0; i--) pthread_mutex_unlock(&table[i].mu);
     errno = saved;
 }
 
 void weft__wait_fork_child(void)
 {
-    int saved = errno;
+    volatile int saved = errno;
     for (int i = 0; i < BUCKETS; i++) table[i].head = NULL;
     init_condvars();
     for (int i = BUCKETS - 1; i >= 0; i--) pthread_mutex_unlock(&table[i].mu);
@@ -131,7 +131,7 @@ const char *weft__wait_backend(void) { return "parking"; }
 
 int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns deadline)
 {
-    int saved = errno;
+    volatile int saved = errno;
     int rc = WEFT_OK;
     struct bucket *b = bucket_of((const void *)addr);
     pthread_mutex_lock(&b->mu);
@@ -166,7 +166,7 @@ int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns de
 
 void weft__wake(const WEFT_ATOMIC(uint32_t) *addr, int n)
 {
-    int saved = errno;
+    volatile int saved = errno;
     struct bucket *b = bucket_of((const void *)addr);
     int marked = 0;
     pthread_mutex_lock(&b->mu);
