@@ -9,6 +9,7 @@
 #include "weft/thread.h"
 #include "weft/lock.h"
 #include "weft/condition.h"
+#include "weft/with.h"
 #include "weft/semaphore.h"
 #include "weft/event.h"
 #include "weft/barrier.h"

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/* future.c: Python's concurrent.futures.Future.
+ *
+ * Design
+ * ------
+ * State word (enum weft_future_state): PENDING -> RUNNING, PENDING -> CANCELLED,
+ * CANCELLED -> CANCELLED_AND_NOTIFIED, PENDING|RUNNING -> FINISHED; no other
+ * transition (Python's _base.Future). Every transition happens with f->lock held,
+ * so transitions are serialised and a waiter installed under the lock either sees
+ * the final state or is on the list the transition walks.
+ *
+ * Lock-free readers. result(), done(), ... first read the state with acquire
+ * order. The completer writes result / fail_code / fail_msg before the release
+ * store of FINISHED (under the lock), so a reader that sees FINISHED without the
+ * lock also sees the outcome. That makes result() on a done future two loads.
+ *
+ * Waking. result()/exception() waiters sleep on f->cond (a weft_condition over
+ * f->lock) and count themselves in f->nwaiting under the lock. A transition to a
+ * done state is made under the lock and then notify_all is called under the same
+ * lock hold if nwaiting > 0: a waiter checked the state under the lock before
+ * waiting, and weft_condition_wait releases the lock atomically with enqueueing
+ * the waiter, so no wakeup is lost. Installed wait()/as_completed() waiters are
+ * told under the lock too (weft__waiter_notify), only by set_result,
+ * set_exception and set_running_or_notify_cancel (never by cancel), as in Python.
+ *
+ * Callbacks are detached from the future under the lock by the transition that
+ * makes it done (cancel, set_result, set_exception) and run after the lock is
+ * dropped, in registration order; add_done_callback on a done future runs the
+ * callback at once. So each callback runs exactly once. A callback's failure
+ * (weft_fail) is taken after it returns and printed to stderr, and a failure the
+ * calling thread had recorded before is put back afterwards.
+ *
+ * Lifetime: refs counts owners; the last unref frees (and calls the result
+ * destructor). The caller of a transition holds a reference, so callbacks can
+ * run after the lock is released.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/annotate.h"
+#include "internal/clock.h"
+#include "internal/failure.h"
+#include "internal/future.h"
+#include "weft/thread.h"
+
+static char *dup_str(const char *s)
+{
+    if (!s) s = "";
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+static bool state_done(uint32_t s)
+{
+    return s == WEFT_FUTURE_CANCELLED || s == WEFT_FUTURE_CANCELLED_AND_NOTIFIED ||
+           s == WEFT_FUTURE_FINISHED;
+}
+
+static bool state_cancelled(uint32_t s)
+{
+    return s == WEFT_FUTURE_CANCELLED || s == WEFT_FUTURE_CANCELLED_AND_NOTIFIED;
+}
+
+static uint32_t load_state(const weft_future *f)
+{
+    return atomic_load_explicit(&((weft_future *)f)->state, memory_order_acquire);
+}
+
+weft_future *weft__future_new(uint32_t refs)
+{
+    weft_future *f = malloc(sizeof *f);
+    if (!f) return NULL;
+    atomic_init(&f->state, WEFT_FUTURE_PENDING);
+    atomic_init(&f->refs, refs);
+    weft_lock_init(&f->lock);
+    weft_condition_init_lock(&f->cond, &f->lock);
+    f->nwaiting = 0;
+    f->result = NULL;
+    f->fail_code = 0;
+    f->fail_msg = NULL;
+    f->dtor = NULL;
+    f->cbs = NULL;
+    f->cbs_tail = &f->cbs;
+    f->waiters = NULL;
+    f->fn = NULL;
+    f->arg = NULL;
+    f->next = NULL;
+    return f;
+}
+
+int weft_future_create(weft_future **out)
+{
+    if (!out) return WEFT_EINVAL;
+    weft_future *f = weft__future_new(1);
+    if (!f) return WEFT_ENOMEM;
+    *out = f;
+    return WEFT_OK;
+}
+
+weft_future *weft_future_ref(weft_future *f)
+{
+    if (f) atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+void weft_future_unref(weft_future *f)
+{
+    if (!f) return;
+    /* acq_rel: every owner's writes happen before the free by the last one. */
+    WEFT__HAPPENS_BEFORE(&f->refs);
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
+    WEFT__HAPPENS_AFTER(&f->refs);
+    if (f->dtor && atomic_load_explicit(&f->state, memory_order_relaxed) ==
+                       WEFT_FUTURE_FINISHED && f->fail_code == 0)
+        f->dtor(f->result);
+    free(f->fail_msg);
+    for (weft__cb *c = f->cbs, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    weft_condition_destroy(&f->cond);
+    weft_lock_destroy(&f->lock);
+    free(f);
+}
+
+void weft_future_destroy(weft_future *f)
+{
+    weft_future_unref(f);
+}
+
+int weft_future_set_result_destructor(weft_future *f, void (*dtor)(void *result))
+{
+    if (!f) return WEFT_EINVAL;
+    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    f->dtor = dtor;
+    weft_lock_release(&f->lock);
+    return WEFT_OK;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+bool weft_future_cancelled(const weft_future *f)
+{
+    return f && state_cancelled(load_state(f));
+}
+
+bool weft_future_running(const weft_future *f)
+{
+    return f && load_state(f) == WEFT_FUTURE_RUNNING;
+}
+
+bool weft_future_done(const weft_future *f)
+{
+    return f && state_done(load_state(f));
+}
+
+int weft_future_state(const weft_future *f)
+{
+    if (!f) return WEFT_EINVAL;
+    return (int)load_state(f);
+}
+
+/* ---- callbacks ----------------------------------------------------------- */
+
+void weft__report_failure(const char *header, const void *obj, int code, const char *msg)
+{
+    if (obj) fprintf(stderr, "%s <weft_future at %p>\n", header, obj);
+    else fprintf(stderr, "%s\n", header);
+    fprintf(stderr, "%s: %s\n", weft_errname(code), msg ? msg : "");
+}
+
+/* Run fn(f, ud); report its failure like Python's logger.exception. */
+static void run_callback(weft_future *f, weft_future_callback fn, void *ud)
+{
+    fn(f, ud);
+    char *msg = NULL;
+    int code = weft__take_failure(&msg);
+    if (code != 0) {
+        weft__report_failure("exception calling callback for", f, code, msg);
+        free(msg);
+    }
+}
+
+/* Run a detached list of callbacks outside the lock and free the nodes. A failure
+ * the calling thread recorded before is set aside and restored afterwards. */
+static void run_callbacks(weft_future *f, weft__cb *list)
+{
+    if (!list) return;
+    char *saved_msg = NULL;
+    int saved = weft__take_failure(&saved_msg);
+    while (list) {
+        weft__cb *n = list->next;
+        run_callback(f, list->fn, list->userdata);
+        free(list);
+        list = n;
+    }
+    if (saved != 0) {
+        weft_fail(saved, "%s", saved_msg ? saved_msg : "");
+        free(saved_msg);
+    }
+}
+
+int weft_future_add_done_callback(weft_future *f, weft_future_callback fn, void *userdata)
+{
+    if (!f || !fn) return WEFT_EINVAL;
+    weft__cb *c = malloc(sizeof *c);
+    if (!c) return WEFT_ENOMEM;
+    c->next = NULL;
+    c->fn = fn;
+    c->userdata = userdata;
+    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    if (!state_done(atomic_load_explicit(&f->state, memory_order_relaxed))) {
+        *f->cbs_tail = c;
+        f->cbs_tail = &c->next;
+        weft_lock_release(&f->lock);
+        return WEFT_OK;
+    }
+    weft_lock_release(&f->lock);
+    free(c);
+    char *saved_msg = NULL;
+    int saved = weft__take_failure(&saved_msg);
+    run_callback(f, fn, userdata);
+    if (saved != 0) {
+        weft_fail(saved, "%s", saved_msg ? saved_msg : "");
+        free(saved_msg);
+    }
+    return WEFT_OK;
+}
+
+/* ---- transitions ---------------------------------------------------------- */
+
+/* With the lock held: publish state s (release: the outcome fields written before
+ * it are visible to lock-free readers), wake result() waiters, tell installed
+ * waiters (ev != 0) and detach the callbacks (returned, to run after unlock). */
+static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
+{
+    WEFT__HAPPENS_BEFORE(&f->state);
+    atomic_store_explicit(&f->state, s, memory_order_release);
+    if (f->nwaiting) weft_condition_notify_all(&f->cond);
+    if (ev)
+        for (weft__wlink *l = f->waiters; l; l = l->next)
+            weft__waiter_notify(l, (enum weft__fevent)ev);
+    weft__cb *list = NULL;
+    if (state_done(s)) {
+        list = f->cbs;
+        f->cbs = NULL;
+        f->cbs_tail = &f->cbs;
+    }
+    return list;
+}
+
+int weft_future_cancel(weft_future *f)
+{
+    if (!f) return WEFT_EINVAL;
+    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    if (s == WEFT_FUTURE_RUNNING || s == WEFT_FUTURE_FINISHED) {
+        weft_lock_release(&f->lock);
+        return WEFT_ESTATE;
+    }
+    if (state_cancelled(s)) {
+        weft_lock_release(&f->lock);
+        return WEFT_OK;
+    }
+    weft__cb *list = transition_locked(f, WEFT_FUTURE_CANCELLED, 0);
+    weft_lock_release(&f->lock);
+    run_callbacks(f, list);
+    return WEFT_OK;
+}
+
+int weft_future_set_running_or_notify_cancel(weft_future *f)
+{
+    if (!f) return WEFT_EINVAL;
+    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    int rc;
+    if (s == WEFT_FUTURE_CANCELLED) {
+        (void)transition_locked(f, WEFT_FUTURE_CANCELLED_AND_NOTIFIED, WEFT__EV_CANCELLED);
+        rc = WEFT_ECANCELLED;
+    } else if (s == WEFT_FUTURE_PENDING) {
+        atomic_store_explicit(&f->state, WEFT_FUTURE_RUNNING, memory_order_release);
+        rc = WEFT_OK;
+    } else {
+        rc = WEFT_ESTATE;
+    }
+    weft_lock_release(&f->lock);
+    return rc;
+}
+
+static int finish(weft_future *f, void *result, int code, char *msg)
+{
+    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    if (s != WEFT_FUTURE_PENDING && s != WEFT_FUTURE_RUNNING) {
+        weft_lock_release(&f->lock);
+        free(msg);
+        return WEFT_ESTATE;
+    }
+    f->result = result;
+    f->fail_code = code;
+    f->fail_msg = msg;
+    weft__cb *list = transition_locked(f, WEFT_FUTURE_FINISHED,
+                                       code ? WEFT__EV_EXCEPTION : WEFT__EV_RESULT);
+    weft_lock_release(&f->lock);
+    run_callbacks(f, list);
+    return WEFT_OK;
+}
+
+int weft_future_set_result(weft_future *f, void *result)
+{
+    if (!f) return WEFT_EINVAL;
+    return finish(f, result, 0, NULL);
+}
+
+int weft_future_set_exception(weft_future *f, int code, const char *message)
+{
+    if (!f || code >= 0) return WEFT_EINVAL;
+    /* Check the state first so that a refused call does not allocate. */
+    uint32_t s = load_state(f);
+    if (s != WEFT_FUTURE_PENDING && s != WEFT_FUTURE_RUNNING) return WEFT_ESTATE;
+    return finish(f, NULL, code, dup_str(message));
+}
+
+int weft__future_fail_owned(weft_future *f, int code, char *msg)
+{
+    if (code >= 0) code = WEFT_EFAIL;
+    return finish(f, NULL, code, msg);
+}
+
+/* ---- waiting -------------------------------------------------------------- */
+
+/* Wait until done (Python waits once on the condition; weft's condition has no
+ * spurious wakeups, and this loop only re-waits with the time left). Returns
+ * the state seen, with the lock not held. */
+static int wait_done(weft_future *f, double timeout, uint32_t *state)
+{
+    uint32_t s = load_state(f);
+    if (state_done(s)) {
+        WEFT__HAPPENS_AFTER(&f->state);
+        *state = s;
+        return WEFT_OK;
+    }
+    enum weft__tclass tc = weft__timeout_class(timeout);
+    if (tc == WEFT__T_TOO_BIG) return WEFT_EOVERFLOW;
+    if (tc != WEFT__T_FOREVER && tc != WEFT__T_POSITIVE) {
+        *state = s;
+        return WEFT_OK;
+    }
+    weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER : weft__deadline_after(timeout);
+    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    for (;;) {
+        s = atomic_load_explicit(&f->state, memory_order_relaxed);
+        if (state_done(s)) break;
+        double left = WEFT_FOREVER;
+        if (deadline != WEFT__NS_FOREVER) {
+            left = weft__remaining(deadline);
+            if (!(left > 0)) break;
+        }
+        f->nwaiting++;
+        int rc = weft_condition_wait(&f->cond, left);
+        f->nwaiting--;
+        if (rc == WEFT_ETIMEDOUT) {
+            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+            break;
+        }
+    }
+    weft_lock_release(&f->lock);
+    *state = s;
+    return WEFT_OK;
+}
+
+int weft_future_result(weft_future *f, double timeout, void **out)
+{
+    if (!f) return WEFT_EINVAL;
+    uint32_t s;
+    int rc = wait_done(f, timeout, &s);
+    if (rc) return rc;
+    if (state_cancelled(s)) return WEFT_ECANCELLED;
+    if (s != WEFT_FUTURE_FINISHED) return WEFT_ETIMEDOUT;
+    if (f->fail_code) return WEFT_ETASK;
+    if (out) *out = f->result;
+    return WEFT_OK;
+}
+
+int weft_future_exception(weft_future *f, double timeout, int *code, const char **message)
+{
+    if (!f) return WEFT_EINVAL;
+    uint32_t s;
+    int rc = wait_done(f, timeout, &s);
+    if (rc) return rc;
+    if (state_cancelled(s)) return WEFT_ECANCELLED;
+    if (s != WEFT_FUTURE_FINISHED) return WEFT_ETIMEDOUT;
+    if (code) *code = f->fail_code;
+    if (message) *message = f->fail_code ? (f->fail_msg ? f->fail_msg : "") : NULL;
+    return WEFT_OK;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* internal/future.h: the layout of weft_future, shared by future.c, executor.c
+ * and wait_futures.c (docs/design/futures.md).
+ *
+ * A future is a state word plus a weft_lock that guards every transition, a
+ * weft_condition (over that lock) for result()/exception() waiters, the list of
+ * done-callbacks and the list of installed waiters (wait/as_completed). The
+ * executor's work item (fn, arg, queue link) is embedded, so a submit costs one
+ * allocation.
+ */
+#ifndef WEFT_INTERNAL_FUTURE_H
+#define WEFT_INTERNAL_FUTURE_H
+
+#include <stdatomic.h>
+
+#include "weft/condition.h"
+#include "weft/futures.h"
+#include "weft/lock.h"
+
+#define WEFT__HIDDEN_F __attribute__((visibility("hidden")))
+
+/* What a waiter is told (Python: _Waiter.add_result / add_exception / add_cancelled). */
+enum weft__fevent { WEFT__EV_RESULT = 1, WEFT__EV_EXCEPTION = 2, WEFT__EV_CANCELLED = 3 };
+
+struct weft__waiter;
+
+/* One waiter installed on one future: a node in that future's waiter list. */
+typedef struct weft__wlink {
+    struct weft__wlink *prev, *next;   /* guarded by the future's lock */
+    struct weft__waiter *waiter;
+    size_t index;                      /* the future's index in the waiter's set */
+    bool linked;                       /* owned by the waiter's thread */
+} weft__wlink;
+
+typedef struct weft__cb {
+    struct weft__cb *next;
+    weft_future_callback fn;
+    void *userdata;
+} weft__cb;
+
+struct weft_future {
+    WEFT_ATOMIC(uint32_t) state;       /* enum weft_future_state; written under lock
+                                          with release, read lock-free with acquire */
+    WEFT_ATOMIC(uint32_t) refs;
+    weft_lock lock;
+    weft_condition cond;               /* result()/exception() waiters, over lock */
+    uint32_t nwaiting;                 /* threads in cond (guarded by lock) */
+    void *result;                      /* valid once FINISHED with fail_code == 0 */
+    int fail_code;                     /* 0 or the failure code, set before FINISHED */
+    char *fail_msg;                    /* owned; NULL means "" */
+    void (*dtor)(void *);
+    weft__cb *cbs, **cbs_tail;         /* guarded by lock; detached when done */
+    weft__wlink *waiters;              /* guarded by lock */
+    /* executor work item */
+    weft_task_fn fn;
+    void *arg;
+    weft_future *next;                 /* executor queue link, guarded by its lock */
+};
+
+/* Allocate a PENDING future with `refs` references (executor: 2). */
+WEFT__HIDDEN_F weft_future *weft__future_new(uint32_t refs);
+
+/* Finish with a failure whose message the future takes over (malloc'd or NULL). */
+WEFT__HIDDEN_F int weft__future_fail_owned(weft_future *f, int code, char *msg);
+
+/* Run by the future, under its lock, for every installed waiter (wait_futures.c). */
+WEFT__HIDDEN_F void weft__waiter_notify(weft__wlink *link, enum weft__fevent ev);
+
+/* Report a failure of a callback/initializer to stderr the way Python's logger
+ * does: header (followed by the future's address if obj is not NULL), then
+ * "WEFT_ECODE: message". */
+WEFT__HIDDEN_F void weft__report_failure(const char *header, const void *obj, int code,
+                                         const char *msg);
+
+#endif /* WEFT_INTERNAL_FUTURE_H */

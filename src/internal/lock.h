@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* internal/lock.h: what lock.c, rlock.c and condition.c share and nothing else sees.
+ *
+ * - The RLock's save/restore protocol Condition.wait uses (Python's
+ *   RLock._release_save / _acquire_restore).
+ * - WEFT_DEBUG's use-after-destroy check: destroy writes a poison value into the
+ *   object's 32-bit state word; a debug build checks it on the slow paths (the
+ *   uncontended fast paths fail their CAS on a poisoned word and fall into the
+ *   slow path, so the check costs the fast path nothing) and aborts with the
+ *   file, line, function and address. Non-debug builds compile it away.
+ */
+#ifndef WEFT_INTERNAL_LOCK_H
+#define WEFT_INTERNAL_LOCK_H
+
+#include <stdint.h>
+
+#include "weft/lock.h"
+
+#define WEFT__HIDDEN_LOCK __attribute__((visibility("hidden")))
+
+/* Python: RLock._release_save(): release every level (the caller must own it),
+ * store the recursion count in *state. WEFT_EPERM if the caller does not own it. */
+WEFT__HIDDEN_LOCK int weft__rlock_release_save(weft_rlock *rlock, uint64_t *state);
+/* Python: RLock._acquire_restore(state): blocking acquire, then restore the count. */
+WEFT__HIDDEN_LOCK int weft__rlock_acquire_restore(weft_rlock *rlock, uint64_t state);
+
+/* CPython's Lock.acquire argument rules (weft/lock.h); on WEFT_OK *deadline is 0
+ * (poll), WEFT__NS_FOREVER, or -1 (a positive timeout, not yet converted). */
+WEFT__HIDDEN_LOCK int weft__lock_acquire_args(bool blocking, double timeout, int64_t *deadline);
+
+/* The poison a destroyed object's state word holds in WEFT_DEBUG builds. For a
+ * Lock it would mean "locked, starving, handoff pending, 0x1bcafe01 waiters",
+ * a state no program reaches (that many threads cannot exist). */
+#define WEFT__POISON UINT32_C(0xDE57F00F)
+
+#ifdef WEFT_DEBUG
+WEFT__HIDDEN_LOCK void weft__debug_destroyed(const char *file, int line, const char *func,
+                                             const volatile void *obj)
+    __attribute__((noreturn, cold));
+#  define WEFT__CHECK_ALIVE(obj, word)                                            \
+    do {                                                                          \
+        if ((word) == WEFT__POISON)                                               \
+            weft__debug_destroyed(__FILE__, __LINE__, __func__, (obj));           \
+    } while (0)
+#  define WEFT__POISON_WORD(p) atomic_store_explicit((p), WEFT__POISON, memory_order_relaxed)
+#else
+#  define WEFT__CHECK_ALIVE(obj, word) ((void)0)
+#  define WEFT__POISON_WORD(p) ((void)0)
+#endif
+
+#endif /* WEFT_INTERNAL_LOCK_H */

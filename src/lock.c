@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* lock.c: Python's threading.Lock on one 32-bit word and internal/wait.h.
+ *
+ * State word (docs/design/lock.md)
+ * --------------------------------
+ *   bit 0      LOCKED    somebody holds the lock (or it is being handed off)
+ *   bit 1      HANDOFF   the releaser handed the lock directly to the starving
+ *                        waiter; LOCKED stays set until that waiter claims it
+ *   bit 2      STARVING  one waiter (the "starver") has waited longer than
+ *                        STARVE_NS; newcomers and other waiters must not take the
+ *                        lock, the next release hands it to the starver
+ *   bits 3-31  waiters   threads in the slow path that may sleep on the word
+ *
+ * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock.
+ *
+ * Fast paths: acquire is one CAS 0 -> LOCKED; release is one CAS LOCKED -> 0.
+ * Anything else (waiters, starvation, a poisoned word in WEFT_DEBUG builds) goes
+ * to the slow paths.
+ *
+ * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's starvation mode):
+ * spin briefly; then count ourselves in the waiters field and loop: take the lock
+ * if it is free (and not reserved for a starver), otherwise sleep on the word with
+ * the value we just read as the expected value. A waiter that has waited longer
+ * than STARVE_NS sets STARVING (only one thread can own that bit); from then on
+ * no one barges, and release sets HANDOFF instead of clearing LOCKED and wakes all
+ * sleepers, and only the starver claims the handoff. So every waiter is served
+ * within STARVE_NS plus the time the waiters that became starvers before it
+ * hold the lock: bounded unfairness, whichever order the wait backend wakes in
+ * (the futex backend wakes FIFO, the parking backend LIFO).
+ *
+ * Invariants
+ *   - HANDOFF implies LOCKED and STARVING.
+ *   - STARVING is set by exactly one waiter (the starver), which stays counted in
+ *     the waiters field until it clears STARVING (claim, take, or timeout).
+ *   - A thread sleeps only on a value with LOCKED set.
+ *
+ * Why no wakeup is lost: a waiter increments the waiters field before it reads
+ * the word it sleeps on, and weft__wait re-checks the word atomically with the
+ * sleep. Every release changes the word with one CAS and then, if that CAS saw
+ * waiters, wakes one (normal mode: any waiter may take the free lock, and a woken
+ * waiter that finds it taken again sleeps on a LOCKED value whose holder will
+ * wake again on release) or all (handoff: the starver must be among the woken).
+ * A waiter whose deadline passes takes the lock if it is free for it, or claims a
+ * handoff meant for it, instead of leaving, so a wake that picked it is never
+ * wasted.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal/annotate.h"
+#include "internal/clock.h"
+#include "internal/lock.h"
+#include "internal/wait.h"
+#include "weft/lock.h"
+
+#define LOCKED     UINT32_C(1)
+#define HANDOFF    UINT32_C(2)
+#define STARVING   UINT32_C(4)
+#define WAITER_ONE UINT32_C(8)
+#define WAITERS(s) ((s) >> 3)
+
+/* Go's starvationThresholdNs (src/sync/mutex.go): 1 ms. A waiter that has not
+ * got the lock after this long stops letting newcomers barge. */
+#define STARVE_NS INT64_C(1000000)
+
+/* Spin iterations before sleeping: short, because on a loaded 2-core machine the
+ * holder is often not running; a spin only pays when the holder is about to
+ * release (measured: docs/design/lock.md). */
+#define SPIN_LIMIT 64
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#ifdef WEFT_DEBUG
+void weft__debug_destroyed(const char *file, int line, const char *func,
+                           const volatile void *obj)
+{
+    fprintf(stderr, "%s:%d: %s: weft object %p used after destroy\n", file, line, func,
+            (const void *)obj);
+    abort();
+}
+#endif
+
+void weft_lock_init(weft_lock *lock)
+{
+    if (!lock) return;
+    atomic_store_explicit(&lock->state, 0, memory_order_relaxed);
+    WEFT__BENIGN_WORD(&lock->state, sizeof lock->state);
+}
+
+void weft_lock_destroy(weft_lock *lock)
+{
+    if (!lock) return;
+    WEFT__POISON_WORD(&lock->state);
+}
+
+bool weft_lock_locked(const weft_lock *lock)
+{
+    if (!lock) return false;
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    WEFT__CHECK_ALIVE(lock, s);
+    return (s & LOCKED) != 0;
+}
+
+/* Try to take a free lock without waiting. Newcomers respect STARVING. */
+static int try_take(weft_lock *lock, uint32_t s)
+{
+    while (!(s & (LOCKED | STARVING))) {
+        /* acquire: pairs with the release CAS of the previous holder. */
+        if (atomic_compare_exchange_weak_explicit(&lock->state, &s, s | LOCKED,
+                                                  memory_order_acquire,
+                                                  memory_order_relaxed))
+            return 1;
+    }
+    return 0;
+}
+
+static int acquire_slow(weft_lock *lock, weft__ns deadline)
+{
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    WEFT__CHECK_ALIVE(lock, s);
+
+    /* Spin while the holder may be about to release, and nobody sleeps yet. */
+    for (int i = 0; i < SPIN_LIMIT && WAITERS(s) == 0; i++) {
+        if (try_take(lock, s)) return WEFT_OK;
+        cpu_relax();
+        s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    }
+    if (try_take(lock, s)) return WEFT_OK;
+    if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline) return WEFT_ETIMEDOUT;
+
+    /* Count ourselves as a waiter before reading the value we will sleep on, so
+     * every release from now on sees us (no lost wakeup). */
+    s = atomic_fetch_add_explicit(&lock->state, WAITER_ONE, memory_order_relaxed) + WAITER_ONE;
+    weft__ns start = weft__now();
+    int starver = 0;
+    int timed_out = 0;
+
+    for (;;) {
+        uint32_t want;
+        if (starver && (s & HANDOFF)) {
+            /* The releaser handed the lock to us: LOCKED stays set. */
+            want = (s & ~(HANDOFF | STARVING)) - WAITER_ONE;
+        } else if (!(s & LOCKED) && (starver || !(s & STARVING))) {
+            want = ((s | LOCKED) & ~(starver ? STARVING : 0)) - WAITER_ONE;
+        } else if (timed_out) {
+            /* Leave: un-count ourselves; a starver gives up the bit. The holder
+             * (LOCKED is set, or the starver owns the free lock) wakes others. */
+            want = (s & ~(starver ? STARVING : 0)) - WAITER_ONE;
+            if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed))
+                return WEFT_ETIMEDOUT;
+            continue;
+        } else {
+            if (!starver && !(s & STARVING) && weft__now() - start > STARVE_NS) {
+                /* Become the starver (at most one thread holds this bit). */
+                if (atomic_compare_exchange_weak_explicit(&lock->state, &s, s | STARVING,
+                                                          memory_order_relaxed,
+                                                          memory_order_relaxed)) {
+                    starver = 1;
+                    s |= STARVING;
+                }
+                continue;
+            }
+            if (weft__wait(&lock->state, s, deadline) == WEFT_ETIMEDOUT) timed_out = 1;
+            s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+            WEFT__CHECK_ALIVE(lock, s);
+            continue;
+        }
+        /* acquire: pairs with the releaser's CAS, so the previous critical section
+         * happens before ours. */
+        if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
+                                                  memory_order_acquire,
+                                                  memory_order_relaxed))
+            return WEFT_OK;
+    }
+}
+
+/* Validate the (blocking, timeout) pair by CPython's Lock.acquire rules and turn
+ * it into a deadline: 0 = poll, WEFT__NS_FOREVER = forever, -1 = positive timeout
+ * (converted only if the fast path fails). rlock.c uses it to check arguments
+ * before its owner check, as CPython does. */
+int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
+{
+    enum weft__tclass c = weft__timeout_class(timeout);
+    if (!blocking) {
+        if (c != WEFT__T_FOREVER) return WEFT_EINVAL;
+        *deadline = 0;
+        return WEFT_OK;
+    }
+    switch (c) {
+    case WEFT__T_FOREVER: *deadline = WEFT__NS_FOREVER; return WEFT_OK;
+    case WEFT__T_ZERO: *deadline = 0; return WEFT_OK;
+    case WEFT__T_POSITIVE: *deadline = -1; return WEFT_OK; /* computed when needed */
+    case WEFT__T_TOO_BIG: return WEFT_EOVERFLOW;
+    case WEFT__T_NEGATIVE:
+    case WEFT__T_NAN:
+    default: return WEFT_EINVAL;
+    }
+}
+
+int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
+{
+    weft__ns deadline;
+    if (!lock) return WEFT_EINVAL;
+    int rc = weft__lock_acquire_args(blocking, timeout, &deadline);
+    if (rc != WEFT_OK) return rc;
+
+    uint32_t s = 0;
+    /* Fast path: one CAS 0 -> LOCKED; acquire pairs with the release CAS. */
+    if (atomic_compare_exchange_strong_explicit(&lock->state, &s, LOCKED,
+                                                memory_order_acquire,
+                                                memory_order_relaxed)) {
+        WEFT__HAPPENS_AFTER(lock);
+        return WEFT_OK;
+    }
+    WEFT__CHECK_ALIVE(lock, s);
+    if (deadline == 0) {
+        /* Non-blocking or poll: never sleeps, never counts as a waiter. */
+        if (!try_take(lock, s)) return WEFT_ETIMEDOUT;
+        WEFT__HAPPENS_AFTER(lock);
+        return WEFT_OK;
+    }
+    if (deadline == -1) deadline = weft__deadline_after(timeout);
+    rc = acquire_slow(lock, deadline);
+    if (rc == WEFT_OK) WEFT__HAPPENS_AFTER(lock);
+    return rc;
+}
+
+int weft_lock_release(weft_lock *lock)
+{
+    if (!lock) return WEFT_EINVAL;
+    uint32_t s = LOCKED;
+    WEFT__HAPPENS_BEFORE(lock);
+    /* Fast path: one CAS LOCKED -> 0; release publishes our critical section to
+     * the next acquirer's acquire CAS. No waiter: nobody to wake. */
+    if (atomic_compare_exchange_strong_explicit(&lock->state, &s, 0, memory_order_release,
+                                                memory_order_relaxed))
+        return WEFT_OK;
+    for (;;) {
+        WEFT__CHECK_ALIVE(lock, s);
+        if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */
+        uint32_t want;
+        int wake;
+        if (s & HANDOFF) {
+            /* Released again before the starver claimed it (any thread may
+             * release a Lock): make it free; the starver may take a free lock
+             * even while STARVING, so wake everyone to be sure it runs. */
+            want = s & ~(LOCKED | HANDOFF);
+            wake = WEFT__WAKE_ALL;
+        } else if (s & STARVING) {
+            /* Hand the lock to the starver: it stays LOCKED, nobody can barge. */
+            want = s | HANDOFF;
+            wake = WEFT__WAKE_ALL;
+        } else {
+            want = s & ~LOCKED;
+            wake = WAITERS(s) ? 1 : 0;
+        }
+        if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
+                                                  memory_order_release,
+                                                  memory_order_relaxed)) {
+            /* The word changed before the wake: a waiter about to sleep on the
+             * old value returns from weft__wait at once, one already asleep is
+             * woken here. */
+            if (wake) weft__wake(&lock->state, wake);
+            return WEFT_OK;
+        }
+    }
+}

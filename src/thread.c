@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: MIT */
+/* thread.c: Python's threading.Thread and the module functions of threading
+ * (include/weft/thread.h; docs/design/thread.md has the longer story).
+ *
+ * Layering: a composite. OS services come from internal/os.h (the only place that
+ * sees pthreads); blocking uses internal/wait.h words; the registry is guarded by
+ * the small internal lock of internal/thread-lock.h.
+ *
+ * The record (struct weft_thread)
+ *   kind      THREAD (weft_thread_create), MAIN (static, one per process), DUMMY
+ *             (weft_current_thread in a foreign thread).
+ *   state     ST_INITIAL -> ST_STARTING (start() called, registered) -> ST_ALIVE
+ *             (the new thread recorded ident/native id) -> ST_FINISHED (body and
+ *             teardown done, unregistered). A failed OS start goes STARTING ->
+ *             INITIAL. Written under weft__glock, read lock-free (atomic); the
+ *             starter sleeps on it while it is ST_STARTING.
+ *   done      the join word: DONE_NO until the very end of the thread's teardown,
+ *             then DONE_YES (release) and wake-all. Joiners sleep on it.
+ *   refs      creator's reference (1 from create) + the running thread's own
+ *             reference (taken by start, dropped as the thread's last act) + the
+ *             registry's reference (while listed). Freed at 0. MAIN is never freed.
+ * Invariants: a record is in the registry iff state is STARTING or ALIVE (MAIN and
+ * DUMMY records are ALIVE from birth); done == DONE_YES implies state FINISHED
+ * (or a MAIN record at exit / a record of a thread that did not survive fork).
+ * result, fail_code and fail_msg are written by the thread before it publishes
+ * done (release) and read only after done was observed (acquire).
+ *
+ * No lost wakeups: (1) start: the new thread stores ST_ALIVE (release) and then
+ * wakes all on &state; the starter sleeps only while it reads ST_STARTING inside
+ * weft__wait, so it either sees ST_ALIVE or is asleep when the wake comes.
+ * (2) join: the thread stores DONE_YES (release) before waking all on &done; a
+ * joiner sleeps only on DONE_NO, same argument. The thread holds its own
+ * reference across that wake, so the word is still valid memory.
+ *
+ * Exit rules: on the first start an atexit handler is registered. It marks the
+ * main record done (if exit runs in the main thread), then repeatedly picks a
+ * registered non-daemon weft thread other than the caller and waits for its done
+ * word, until none is left. Daemon threads are not waited for.
+ *
+ * Fork: prepare takes weft__glock (so no registry operation is half done), the
+ * parent releases it, the child re-initialises it, makes the forking thread's
+ * record the main thread (the static main record if the forking thread had none),
+ * and marks every other record finished and done, unlisting it.
+ *
+ * errno: every public function that can reach libc saves errno on entry and
+ * restores it on return.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/annotate.h"
+#include "internal/clock.h"
+#include "internal/failure.h"
+#include "internal/os.h"
+#include "internal/self.h"
+#include "internal/thread-lock.h"
+#include "internal/tstate.h"
+#include "internal/wait.h"
+#include "weft/thread.h"
+
+enum { ST_INITIAL = 0, ST_STARTING = 1, ST_ALIVE = 2, ST_FINISHED = 3 };
+enum { DONE_NO = 0, DONE_YES = 1 };
+enum { KIND_THREAD = 0, KIND_MAIN = 1, KIND_DUMMY = 2 };
+
+/* Python's smallest thread stack size ("size not valid: N bytes" below it). */
+#define MIN_STACK_SIZE 32768L
+
+struct old_name {
+    struct old_name *next;
+    char *name;
+};
+
+struct weft_thread {
+    WEFT_ATOMIC(uint32_t) refs;
+    WEFT_ATOMIC(uint32_t) state;    /* ST_* */
+    WEFT_ATOMIC(uint32_t) done;     /* DONE_*: the join word */
+    WEFT_ATOMIC(bool) daemon;
+    int kind;                       /* KIND_*, fixed at birth */
+    bool name_heap;                 /* name was malloc'd (under weft__glock) */
+    bool os_valid;                  /* os may be used (under weft__glock) */
+    weft__os_thread os;
+    weft_thread_fn fn;
+    void *arg;
+    long stack_size;
+    _Atomic(char *) name;
+    struct old_name *old_names;     /* earlier names, kept until free (under lock) */
+    WEFT_ATOMIC(uint64_t) ident;
+    WEFT_ATOMIC(long) native_id;
+    void *result;
+    int fail_code;
+    char *fail_msg;
+    struct weft_thread *prev, *next; /* registry links (under lock) */
+};
+
+_Thread_local struct weft__tstate weft__ts;
+weft__ilock weft__glock;
+
+static char main_name[] = "MainThread";
+static struct weft_thread main_rec;
+static _Atomic(weft_thread *) main_ptr = &main_rec;
+
+static struct {
+    weft_thread *head, *tail;
+    size_t count;
+} registry;                                   /* under weft__glock */
+
+static WEFT_ATOMIC(unsigned long) name_counter;   /* Python's _counter */
+static WEFT_ATOMIC(long) default_stack_size;
+static weft_excepthook_fn hook_fn;            /* under weft__glock */
+static void *hook_ud;                         /* under weft__glock */
+static bool atexit_registered;                /* under weft__glock */
+static bool key_ok;                           /* set once by the constructor */
+static weft__os_key tstate_key;
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static void registry_insert(weft_thread *t)   /* under lock; takes a reference */
+{
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    t->prev = registry.tail;
+    t->next = NULL;
+    if (registry.tail) registry.tail->next = t; else registry.head = t;
+    registry.tail = t;
+    registry.count++;
+}
+
+/* Under lock; the caller drops the registry's reference after unlocking. */
+static void registry_remove(weft_thread *t)
+{
+    if (t->prev) t->prev->next = t->next; else registry.head = t->next;
+    if (t->next) t->next->prev = t->prev; else registry.tail = t->prev;
+    t->prev = t->next = NULL;
+    registry.count--;
+}
+
+static void free_record(weft_thread *t)
+{
+    struct old_name *o = t->old_names;
+    while (o) {
+        struct old_name *n = o->next;
+        free(o->name);
+        free(o);
+        o = n;
+    }
+    if (t->name_heap) free(atomic_load_explicit(&t->name, memory_order_relaxed));
+    free(t->fail_msg);
+    free(t);
+}
+
+static void unref(weft_thread *t)
+{
+    /* acq_rel: the last owner must see every write made through other references */
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1 && t->kind != KIND_MAIN)
+        free_record(t);
+}
+
+static void publish_done(weft_thread *t)
+{
+    WEFT__HAPPENS_BEFORE(&t->done);
+    /* release: result/failure written before; a joiner that reads DONE_YES
+     * (acquire) sees them. Stored before the wake, so no joiner sleeps on it. */
+    atomic_store_explicit(&t->done, DONE_YES, memory_order_release);
+    weft__wake(&t->done, WEFT__WAKE_ALL);
+}
+
+static char *generate_name(const char *prefix)
+{
+    char *s = malloc(32);
+    if (!s) return NULL;
+    unsigned long n = atomic_fetch_add_explicit(&name_counter, 1, memory_order_relaxed) + 1;
+    snprintf(s, 32, "%s-%lu", prefix, n);
+    return s;
+}
+
+static long current_tid(void)
+{
+    if (weft__ts.tid == 0) weft__ts.tid = weft__os_gettid();
+    return weft__ts.tid;
+}
+
+/* ---- per-thread state and its cleanup -------------------------------------- */
+
+static void tstate_cleanup(struct weft__tstate *ts)
+{
+    weft__local_thread_exit(ts);
+    free(ts->fail_msg);
+    ts->fail_msg = NULL;
+    ts->fail_code = WEFT_OK;
+    weft_thread *t = ts->thread;
+    if (t && t->kind == KIND_DUMMY) {
+        ts->thread = NULL;
+        weft__ilock_acquire(&weft__glock);
+        bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_ALIVE;
+        if (listed) registry_remove(t);
+        t->os_valid = false;
+        atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
+        weft__ilock_release(&weft__glock);
+        publish_done(t);
+        if (listed) unref(t);
+    }
+}
+
+static void tstate_dtor(void *p)
+{
+    struct weft__tstate *ts = p;
+    int saved = errno;
+    ts->registered = false;
+    tstate_cleanup(ts);
+    errno = saved;
+}
+
+int weft__tstate_register(void)
+{
+    if (weft__ts.registered) return WEFT_OK;
+    if (!key_ok) return WEFT_EAGAIN;
+    int rc = weft__os_key_set(tstate_key, &weft__ts);
+    if (rc == WEFT_OK) weft__ts.registered = true;
+    return rc;
+}
+
+/* ---- fork ------------------------------------------------------------------- */
+
+static void fork_prepare(void) { weft__ilock_acquire(&weft__glock); }
+static void fork_parent(void) { weft__ilock_release(&weft__glock); }
+
+static void fork_child(void)
+{
+    weft__ilock_reinit(&weft__glock);
+    weft__ts.tid = 0;
+    weft_thread *me = weft__ts.thread;
+    if (!me) {
+        /* A foreign thread without a record forked: it takes the static record. */
+        me = &main_rec;
+        weft__ts.thread = me;
+        if (main_rec.prev || main_rec.next || registry.head == &main_rec) {
+            registry_remove(&main_rec);
+            atomic_fetch_sub_explicit(&main_rec.refs, 1, memory_order_relaxed);
+        }
+        atomic_store_explicit(&main_rec.ident, weft__self(), memory_order_relaxed);
+        atomic_store_explicit(&main_rec.native_id, current_tid(), memory_order_relaxed);
+        main_rec.os = weft__os_thread_self();
+        main_rec.os_valid = true;
+        atomic_store_explicit(&main_rec.state, ST_ALIVE, memory_order_relaxed);
+        atomic_store_explicit(&main_rec.done, DONE_NO, memory_order_relaxed);
+        registry_insert(&main_rec);
+    } else {
+        atomic_store_explicit(&me->native_id, current_tid(), memory_order_relaxed);
+        me->os = weft__os_thread_self();
+    }
+    atomic_store_explicit(&main_ptr, me, memory_order_relaxed);
+    weft_thread *t = registry.head;
+    while (t) {
+        weft_thread *next = t->next;
+        if (t != me) {
+            registry_remove(t);
+            t->os_valid = false;
+            uint32_t st = atomic_load_explicit(&t->state, memory_order_relaxed);
+            atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
+            atomic_store_explicit(&t->done, DONE_YES, memory_order_relaxed);
+            /* the thread (and its reference) does not exist in the child */
+            if (t->kind == KIND_THREAD && (st == ST_ALIVE || st == ST_STARTING))
+                unref(t);
+            unref(t); /* the registry's reference */
+        }
+        t = next;
+    }
+}
+
+/* ---- initialisation ----------------------------------------------------------- */
+
+__attribute__((constructor)) static void thread_module_init(void)
+{
+    int saved = errno;
+    main_rec.kind = KIND_MAIN;
+    atomic_store_explicit(&main_rec.refs, 1, memory_order_relaxed);
+    atomic_store_explicit(&main_rec.name, main_name, memory_order_relaxed);
+    atomic_store_explicit(&main_rec.ident, weft__self(), memory_order_relaxed);
+    atomic_store_explicit(&main_rec.native_id, current_tid(), memory_order_relaxed);
+    atomic_store_explicit(&main_rec.state, ST_ALIVE, memory_order_relaxed);
+    main_rec.os = weft__os_thread_self();
+    main_rec.os_valid = true;
+    WEFT__BENIGN_WORD(&weft__glock.word, sizeof weft__glock.word);
+    weft__ts.thread = &main_rec;
+    registry_insert(&main_rec);
+    key_ok = weft__os_key_create(&tstate_key, tstate_dtor) == WEFT_OK;
+    (void)weft__os_atfork(fork_prepare, fork_parent, fork_child);
+    errno = saved;
+}
+
+/* ---- exit ------------------------------------------------------------------- */
+
+static void at_exit(void)
+{
+    int saved = errno;
+    weft_thread *me = weft__ts.thread;
+    if (me && me == atomic_load_explicit(&main_ptr, memory_order_relaxed))
+        publish_done(me);   /* Python's _shutdown: main_thread().join() returns now */
+    for (;;) {
+        weft_thread *w = NULL;
+        weft__ilock_acquire(&weft__glock);
+        for (weft_thread *t = registry.head; t; t = t->next) {
+            if (t->kind == KIND_THREAD && t != me
+                && !atomic_load_explicit(&t->daemon, memory_order_relaxed)
+                && atomic_load_explicit(&t->done, memory_order_relaxed) == DONE_NO) {
+                w = t;
+                atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+                break;
+            }
+        }
+        weft__ilock_release(&weft__glock);
+        if (!w) break;
+        /* A record still STARTING may fall back to INITIAL if the OS refuses it
+         * (nothing wakes &done then), so re-check that every 50 ms. */
+        while (atomic_load_explicit(&w->done, memory_order_acquire) == DONE_NO
+               && atomic_load_explicit(&w->state, memory_order_acquire) != ST_INITIAL)
+            weft__wait(&w->done, DONE_NO, weft__deadline_after(0.05));
+        unref(w);
+    }
+    errno = saved;
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+int weft_thread_create(weft_thread **out, weft_thread_fn fn, void *arg,
+                       const weft_thread_attr *attr)
+{
+    if (!out || !fn) return WEFT_EINVAL;
+    weft_thread_attr a = { NULL, 0, 0 };
+    if (attr) a = *attr;
+    if (a.flags & ~(unsigned)(WEFT_THREAD_DAEMON | WEFT_THREAD_NON_DAEMON)) return WEFT_EINVAL;
+    if ((a.flags & WEFT_THREAD_DAEMON) && (a.flags & WEFT_THREAD_NON_DAEMON)) return WEFT_EINVAL;
+    if (a.stack_size < 0 || (a.stack_size > 0 && a.stack_size < MIN_STACK_SIZE))
+        return WEFT_EINVAL;
+
+    int saved = errno;
+    weft_thread *t = calloc(1, sizeof *t);
+    if (!t) {
+        errno = saved;
+        return WEFT_ENOMEM;
+    }
+    char *name = (a.name && a.name[0]) ? strdup(a.name) : generate_name("Thread");
+    if (!name) {
+        free(t);
+        errno = saved;
+        return WEFT_ENOMEM;
+    }
+    bool daemon;
+    if (a.flags & WEFT_THREAD_DAEMON) daemon = true;
+    else if (a.flags & WEFT_THREAD_NON_DAEMON) daemon = false;
+    else daemon = weft__ts.thread ? atomic_load_explicit(&weft__ts.thread->daemon,
+                                                          memory_order_relaxed)
+                                  : true;   /* a foreign thread counts as a dummy: daemon */
+    t->kind = KIND_THREAD;
+    atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->daemon, daemon, memory_order_relaxed);
+    atomic_store_explicit(&t->name, name, memory_order_relaxed);
+    t->name_heap = true;
+    t->fn = fn;
+    t->arg = arg;
+    t->stack_size = a.stack_size;
+    *out = t;
+    errno = saved;
+    return WEFT_OK;
+}
+
+static void run_excepthook(weft_thread *t)
+{
+    weft__ilock_acquire(&weft__glock);
+    weft_excepthook_fn fn = hook_fn;
+    void *ud = hook_ud;
+    weft__ilock_release(&weft__glock);
+    weft_excepthook_args args = { t, t->fail_code, t->fail_msg ? t->fail_msg : "" };
+    if (fn) fn(&args, ud);
+    else weft_default_excepthook(&args, NULL);
+}
+
+static void *thread_main(void *p)
+{
+    weft_thread *t = p;
+    struct weft__tstate *ts = &weft__ts;
+    ts->thread = t;
+    atomic_store_explicit(&t->ident, weft__self(), memory_order_relaxed);
+    atomic_store_explicit(&t->native_id, current_tid(), memory_order_relaxed);
+    weft__ilock_acquire(&weft__glock);
+    t->os = weft__os_thread_self();
+    t->os_valid = true;
+    weft__os_set_name(t->os, atomic_load_explicit(&t->name, memory_order_relaxed));
+    WEFT__HAPPENS_BEFORE(&t->state);
+    /* release: ident and native id are visible to the starter once it reads ALIVE */
+    atomic_store_explicit(&t->state, ST_ALIVE, memory_order_release);
+    weft__ilock_release(&weft__glock);
+    weft__wake(&t->state, WEFT__WAKE_ALL);
+
+    t->result = t->fn(t->arg);
+
+    char *msg = NULL;
+    int code = weft__take_failure(&msg);
+    if (code != WEFT_OK) {
+        t->fail_code = code;
+        t->fail_msg = msg;
+        run_excepthook(t);
+    }
+    tstate_cleanup(ts);
+    if (ts->registered) {
+        (void)weft__os_key_set(tstate_key, NULL);
+        ts->registered = false;
+    }
+    weft__ilock_acquire(&weft__glock);
+    t->os_valid = false;
+    bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_ALIVE;
+    if (listed) registry_remove(t);   /* not listed if a fork child unlisted it */
+    atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
+    weft__ilock_release(&weft__glock);
+    if (listed) unref(t);             /* the registry's reference */
+    publish_done(t);
+    ts->thread = NULL;
+    unref(t);                         /* the thread's own reference */
+    return NULL;
+}
+
+int weft_thread_start(weft_thread *t)
+{
+    if (!t) return WEFT_EINVAL;
+    if (t->kind != KIND_THREAD) return WEFT_ESTATE;
+    int saved = errno;
+    weft__ilock_acquire(&weft__glock);
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) != ST_INITIAL) {
+        weft__ilock_release(&weft__glock);
+        errno = saved;
+        return WEFT_ESTATE;
+    }
+    if (!atexit_registered) {
+        if (atexit(at_exit) != 0) {
+            weft__ilock_release(&weft__glock);
+            errno = saved;
+            return WEFT_ENOMEM;
+        }
+        atexit_registered = true;
+    }
+    atomic_store_explicit(&t->state, ST_STARTING, memory_order_relaxed);
+    registry_insert(t);
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed); /* the thread's own */
+    weft__ilock_release(&weft__glock);
+
+    long ss = t->stack_size ? t->stack_size
+                            : atomic_load_explicit(&default_stack_size, memory_order_relaxed);
+    int rc = weft__os_thread_start(thread_main, t, (size_t)ss);
+    if (rc != WEFT_OK) {
+        weft__ilock_acquire(&weft__glock);
+        bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_STARTING;
+        if (listed) registry_remove(t);
+        atomic_store_explicit(&t->state, ST_INITIAL, memory_order_release);
+        weft__ilock_release(&weft__glock);
+        if (listed) unref(t);
+        unref(t);
+        errno = saved;
+        return rc == WEFT_ENOMEM ? WEFT_ENOMEM : WEFT_EAGAIN;
+    }
+    while (atomic_load_explicit(&t->state, memory_order_acquire) == ST_STARTING)
+        weft__wait(&t->state, ST_STARTING, WEFT__NS_FOREVER);
+    WEFT__HAPPENS_AFTER(&t->state);
+    errno = saved;
+    return WEFT_OK;
+}
+
+int weft_thread_join(weft_thread *t, double timeout)
+{
+    if (!t) return WEFT_EINVAL;
+    if (t->kind == KIND_DUMMY) return WEFT_ESTATE;           /* "cannot join a dummy thread" */
+    uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire);
+    if (st == ST_INITIAL || st == ST_STARTING) return WEFT_ESTATE;  /* "before it is started" */
+    if (t == weft__ts.thread) return WEFT_ESTATE;            /* "cannot join current thread" */
+    weft__ns deadline;
+    switch (weft__timeout_class(timeout)) {
+    case WEFT__T_NAN: return WEFT_EINVAL;
+    case WEFT__T_TOO_BIG:
+        if (timeout > 0) return WEFT_EOVERFLOW;
+        deadline = weft__now();                              /* -inf: clamped to 0 */
+        break;
+    case WEFT__T_FOREVER: deadline = WEFT__NS_FOREVER; break;
+    case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
+    default: deadline = weft__now(); break;                  /* 0 and negatives poll */
+    }
+    int saved = errno;
+    while (atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
+        if (weft__wait(&t->done, DONE_NO, deadline) == WEFT_ETIMEDOUT
+            && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
+            errno = saved;
+            return WEFT_ETIMEDOUT;
+        }
+    }
+    WEFT__HAPPENS_AFTER(&t->done);
+    errno = saved;
+    return WEFT_OK;
+}
+
+weft_thread *weft_thread_ref(weft_thread *t)
+{
+    if (t) atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    return t;
+}
+
+void weft_thread_unref(weft_thread *t)
+{
+    if (!t) return;
+    int saved = errno;
+    unref(t);
+    errno = saved;
+}
+
+void weft_thread_destroy(weft_thread *t) { weft_thread_unref(t); }
+
+/* ---- queries and properties ------------------------------------------------- */
+
+bool weft_thread_is_alive(const weft_thread *t)
+{
+    if (!t) return false;
+    uint32_t st = atomic_load_explicit(&t->state, memory_order_acquire);
+    return (st == ST_ALIVE || st == ST_FINISHED)
+        && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO;
+}
+
+uint64_t weft_thread_ident(const weft_thread *t)
+{
+    return t ? atomic_load_explicit(&t->ident, memory_order_acquire) : 0;
+}
+
+long weft_thread_native_id(const weft_thread *t)
+{
+    return t ? atomic_load_explicit(&t->native_id, memory_order_acquire) : 0;
+}
+
+const char *weft_thread_name(const weft_thread *t)
+{
+    return t ? atomic_load_explicit(&t->name, memory_order_acquire) : "";
+}
+
+int weft_thread_set_name(weft_thread *t, const char *name)
+{
+    if (!t || !name) return WEFT_EINVAL;
+    int saved = errno;
+    char *copy = strdup(name);
+    struct old_name *node = copy ? malloc(sizeof *node) : NULL;
+    if (!node) {
+        free(copy);
+        errno = saved;
+        return WEFT_ENOMEM;
+    }
+    weft__ilock_acquire(&weft__glock);
+    char *old = atomic_load_explicit(&t->name, memory_order_relaxed);
+    if (t->name_heap) {
+        node->name = old;
+        node->next = t->old_names;
+        t->old_names = node;   /* old strings stay valid until the record is freed */
+        node = NULL;
+    }
+    /* release: the new string's bytes are visible to whoever loads the pointer */
+    atomic_store_explicit(&t->name, copy, memory_order_release);
+    t->name_heap = true;
+    if (t->os_valid) weft__os_set_name(t->os, copy);
+    weft__ilock_release(&weft__glock);
+    free(node);
+    errno = saved;
+    return WEFT_OK;
+}
+
+bool weft_thread_daemon(const weft_thread *t)
+{
+    return t ? atomic_load_explicit(&t->daemon, memory_order_relaxed) : false;
+}
+
+int weft_thread_set_daemon(weft_thread *t, bool daemon)
+{
+    if (!t) return WEFT_EINVAL;
+    int rc = WEFT_OK;
+    weft__ilock_acquire(&weft__glock);
+    if (t->kind != KIND_THREAD || atomic_load_explicit(&t->state, memory_order_relaxed) != ST_INITIAL)
+        rc = WEFT_ESTATE;   /* "cannot set daemon status of active thread" */
+    else
+        atomic_store_explicit(&t->daemon, daemon, memory_order_relaxed);
+    weft__ilock_release(&weft__glock);
+    return rc;
+}
+
+static bool finished(const weft_thread *t)
+{
+    return t->kind == KIND_THREAD
+        && atomic_load_explicit(&t->state, memory_order_acquire) == ST_FINISHED
+        && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_YES;
+}
+
+int weft_thread_result(const weft_thread *t, void **out)
+{
+    if (!t || !out) return WEFT_EINVAL;
+    if (!finished(t)) return WEFT_ESTATE;
+    *out = t->result;
+    return WEFT_OK;
+}
+
+int weft_thread_failure(const weft_thread *t, const char **message)
+{
+    if (!t) return WEFT_EINVAL;
+    if (!finished(t)) return WEFT_ESTATE;
+    if (message) *message = t->fail_msg;
+    return t->fail_code;
+}
+
+/* ---- failure reporting ------------------------------------------------------- */
+
+int weft_vfail(int code, const char *fmt, va_list ap)
+{
+    int saved = errno;
+    if (code >= 0) code = WEFT_EFAIL;
+    char *msg = NULL;
+    if (fmt) {
+        va_list ap2;
+        va_copy(ap2, ap);
+        int n = vsnprintf(NULL, 0, fmt, ap2);
+        va_end(ap2);
+        if (n >= 0) {
+            msg = malloc((size_t)n + 1);
+            if (msg) vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        }
+    }
+    struct weft__tstate *ts = &weft__ts;
+    free(ts->fail_msg);
+    ts->fail_code = code;
+    ts->fail_msg = msg;
+    /* A foreign thread frees its message at exit through the key destructor; if
+     * that cannot be arranged, drop the message rather than leak it. */
+    if (msg && (!ts->thread || ts->thread->kind == KIND_DUMMY)
+        && weft__tstate_register() != WEFT_OK) {
+        free(msg);
+        ts->fail_msg = NULL;
+    }
+    errno = saved;
+    return code;
+}
+
+int weft_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = weft_vfail(code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int weft__take_failure(char **message_out)
+{
+    struct weft__tstate *ts = &weft__ts;
+    int code = ts->fail_code;
+    if (message_out) *message_out = ts->fail_msg;
+    else {
+        int saved = errno;
+        free(ts->fail_msg);
+        errno = saved;
+    }
+    ts->fail_msg = NULL;
+    ts->fail_code = WEFT_OK;
+    return code;
+}
+
+void weft_set_excepthook(weft_excepthook_fn hook, void *userdata)
+{
+    weft__ilock_acquire(&weft__glock);
+    hook_fn = hook;
+    hook_ud = hook ? userdata : NULL;
+    weft__ilock_release(&weft__glock);
+}
+
+void weft_default_excepthook(const weft_excepthook_args *args, void *userdata)
+{
+    (void)userdata;
+    if (!args) return;
+    int saved = errno;
+    const char *msg = args->message && args->message[0] ? args->message
+                                                        : weft_strerror(args->code);
+    if (args->thread)
+        fprintf(stderr, "Exception in thread %s:\n%s: %s\n", weft_thread_name(args->thread),
+                weft_errname(args->code), msg);
+    else
+        fprintf(stderr, "Exception in thread %llu:\n%s: %s\n",
+                (unsigned long long)weft_get_ident(), weft_errname(args->code), msg);
+    fflush(stderr);
+    errno = saved;
+}
+
+/* ---- module functions ------------------------------------------------------- */
+
+weft_thread *weft_current_thread(void)
+{
+    struct weft__tstate *ts = &weft__ts;
+    if (ts->thread) return ts->thread;
+    int saved = errno;
+    weft_thread *t = calloc(1, sizeof *t);
+    char *name = t ? generate_name("Dummy") : NULL;
+    if (!name || weft__tstate_register() != WEFT_OK) {
+        free(name);
+        free(t);
+        errno = saved;
+        return NULL;
+    }
+    t->kind = KIND_DUMMY;
+    atomic_store_explicit(&t->daemon, true, memory_order_relaxed);
+    atomic_store_explicit(&t->name, name, memory_order_relaxed);
+    t->name_heap = true;
+    atomic_store_explicit(&t->ident, weft__self(), memory_order_relaxed);
+    atomic_store_explicit(&t->native_id, current_tid(), memory_order_relaxed);
+    atomic_store_explicit(&t->state, ST_ALIVE, memory_order_relaxed);
+    weft__ilock_acquire(&weft__glock);
+    t->os = weft__os_thread_self();
+    t->os_valid = true;
+    registry_insert(t);            /* the registry's reference is the only one */
+    weft__ilock_release(&weft__glock);
+    ts->thread = t;
+    errno = saved;
+    return t;
+}
+
+weft_thread *weft_main_thread(void)
+{
+    return atomic_load_explicit(&main_ptr, memory_order_relaxed);
+}
+
+size_t weft_active_count(void)
+{
+    weft__ilock_acquire(&weft__glock);
+    size_t n = registry.count;
+    weft__ilock_release(&weft__glock);
+    return n;
+}
+
+size_t weft_enumerate(weft_thread **out, size_t cap)
+{
+    if (!out) cap = 0;
+    weft__ilock_acquire(&weft__glock);
+    size_t n = 0;
+    for (weft_thread *t = registry.head; t; t = t->next, n++) {
+        if (n < cap) {
+            atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+            out[n] = t;
+        }
+    }
+    weft__ilock_release(&weft__glock);
+    return n;
+}
+
+uint64_t weft_get_ident(void) { return weft__self(); }
+
+long weft_get_native_id(void) { return current_tid(); }
+
+int weft_stack_size(long size, long *old)
+{
+    if (size < 0 || (size > 0 && size < MIN_STACK_SIZE)) return WEFT_EINVAL;
+    if (size > 0 && weft__os_stack_size_valid((size_t)size) != WEFT_OK) return WEFT_EINVAL;
+    long prev = atomic_exchange_explicit(&default_stack_size, size, memory_order_relaxed);
+    if (old) *old = prev;
+    return WEFT_OK;
+}
+
+long weft_get_stack_size(void)
+{
+    return atomic_load_explicit(&default_stack_size, memory_order_relaxed);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* test-fork.c: weft's threads across fork() (docs/design/thread.md, "Fork").
+ * In the child the forking thread is the main thread, records of the other
+ * threads report not alive, weft's internal lock is usable, and the child can
+ * create and join threads and exit cleanly. Cases named ThreadTests_* /
+ * ThreadJoinOnShutdown_* mirror CPython 3.13 Lib/test/test_threading.py. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void *ret_arg(void *arg) { return arg; }
+
+/* Wait for the child with a watchdog; returns its exit status (or -1 if it was
+ * killed by a signal, -2 if it hung and was killed). */
+static int wait_child(pid_t pid)
+{
+    double dl = weft_test_now() + 20.0 * weft_test_factor();
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        ASSERT(r == 0);
+        if (weft_test_now() > dl) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -2;
+        }
+        weft_test_sleep(0.002);
+    }
+}
+
+/* What every child checks: it is the main thread, it can start and join a
+ * thread, and the registry holds only what it made. Returns an exit code. */
+static int child_checks(weft_thread *forker, weft_thread **others, int nothers)
+{
+    weft_thread *me = weft_current_thread();
+    if (!me) return 10;
+    if (weft_main_thread() != me) return 11;
+    if (forker && me != forker) return 12;
+    if (weft_thread_ident(me) != weft_get_ident()) return 13;
+    if (weft_thread_native_id(me) != (long)getpid()) return 14;
+    if (weft_get_native_id() != (long)getpid()) return 15;
+    for (int i = 0; i < nothers; i++) {
+        if (others[i] == me) continue;
+        if (weft_thread_is_alive(others[i])) return 16;
+        if (weft_thread_join(others[i], WEFT_FOREVER) != WEFT_OK) return 17;
+    }
+    if (weft_active_count() != 1) return 18;
+    weft_thread *t;
+    if (weft_thread_create(&t, ret_arg, (void *)5, NULL) != WEFT_OK) return 19;
+    if (weft_thread_start(t) != WEFT_OK) return 20;
+    if (weft_thread_join(t, WEFT_FOREVER) != WEFT_OK) return 21;
+    void *r;
+    if (weft_thread_result(t, &r) != WEFT_OK || r != (void *)5) return 22;
+    weft_thread_destroy(t);
+    if (weft_active_count() != 1) return 23;
+    return 0;
+}
+
+static _Atomic int gate;
+static void *wait_gate(void *arg)
+{
+    while (!atomic_load(&gate)) weft_test_sleep(0.0005);
+    return arg;
+}
+
+TEST(ThreadJoinOnShutdown_test_2_join_in_forked_process)
+{
+    /* fork while another weft thread is running */
+    atomic_store(&gate, 0);
+    weft_thread *t;
+    ASSERT_OK(weft_thread_create(&t, wait_gate, NULL, NULL));
+    ASSERT_OK(weft_thread_start(t));
+    fflush(NULL);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        weft_thread *main_before = weft_main_thread();
+        weft_thread *others[1] = { t };
+        int rc = child_checks(main_before, others, 1);
+        exit(rc);       /* exit(), not _exit(): the exit rules must not hang */
+    }
+    ASSERT_EQ(wait_child(pid), 0);
+    ASSERT_TRUE(weft_thread_is_alive(t));         /* the parent is unaffected */
+    atomic_store(&gate, 1);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+}
+
+static _Atomic int spin_stop;
+static _Atomic long spins;
+static void *enumerate_forever(void *arg)
+{
+    while (!atomic_load(&spin_stop)) {
+        weft_thread *all[16];
+        size_t n = weft_enumerate(all, 16);
+        for (size_t i = 0; i < n && i < 16; i++) weft_thread_unref(all[i]);
+        atomic_fetch_add(&spins, 1);
+    }
+    return arg;
+}
+
+TEST(fork_while_registry_lock_is_held)
+{
+    atomic_store(&spin_stop, 0);
+    atomic_store(&spins, 0);
+    weft_thread *t[2];
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(weft_thread_create(&t[i], enumerate_forever, NULL, NULL));
+        ASSERT_OK(weft_thread_start(t[i]));
+    }
+    WAIT_UNTIL(atomic_load(&spins) > 100, 10);
+    long forks = weft_test_iters(20);
+    for (long k = 0; k < forks; k++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0) exit(child_checks(NULL, t, 2));
+        ASSERT_EQ(wait_child(pid), 0);
+    }
+    atomic_store(&spin_stop, 1);
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(weft_thread_join(t[i], WEFT_FOREVER));
+        weft_thread_destroy(t[i]);
+    }
+}
+
+static weft_thread *forker_rec;
+static void *fork_in_thread(void *arg)
+{
+    (void)arg;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        weft_thread *others[1] = { weft_main_thread() };  /* the parent's main, before */
+        weft_thread *old_main = others[0];
+        int rc = child_checks(forker_rec, NULL, 0);
+        if (rc == 0 && weft_thread_is_alive(old_main) && old_main != forker_rec) rc = 30;
+        exit(rc);
+    }
+    return (void *)(intptr_t)(pid < 0 ? -1 : wait_child(pid));
+}
+
+TEST(ThreadTests_test_main_thread_after_fork_from_nonmain_thread)
+{
+    weft_thread *t;
+    ASSERT_OK(weft_thread_create(&t, fork_in_thread, NULL, NULL));
+    forker_rec = t;
+    ASSERT_OK(weft_thread_start(t));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    void *r;
+    ASSERT_OK(weft_thread_result(t, &r));
+    ASSERT_EQ((intptr_t)r, 0);
+    weft_thread_destroy(t);
+}
+
+static void fork_in_foreign(void *arg, int i)
+{
+    (void)i;
+    bool make_dummy = *(bool *)arg;
+    weft_thread *dummy = make_dummy ? weft_current_thread() : NULL;
+    weft_thread *parent_main = weft_main_thread();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = child_checks(dummy, NULL, 0);
+        if (rc == 0 && weft_thread_is_alive(parent_main) && parent_main != weft_main_thread())
+            rc = 31;
+        exit(rc);
+    }
+    *(int *)arg = pid < 0 ? -1 : wait_child(pid);
+}
+
+TEST(ThreadTests_test_main_thread_after_fork_from_foreign_thread)
+{
+    union { bool b; int i; } arg;
+    arg.i = 0;
+    arg.b = false;
+    weft_test_join(weft_test_start(1, fork_in_foreign, &arg));
+    ASSERT_EQ(arg.i, 0);
+    ASSERT_STR_EQ(weft_thread_name(weft_main_thread()), "MainThread");
+}
+
+TEST(ThreadTests_test_main_thread_after_fork_from_dummy_thread)
+{
+    union { bool b; int i; } arg;
+    arg.i = 0;
+    arg.b = true;
+    weft_test_join(weft_test_start(1, fork_in_foreign, &arg));
+    ASSERT_EQ(arg.i, 0);
+}
+
+static void *short_body(void *arg) { return arg; }
+
+TEST(ThreadTests_test_is_alive_after_fork)
+{
+    /* forks racing thread exits: the child never sees a finished thread alive,
+     * and never hangs */
+    long n = weft_test_iters(20);
+    for (long k = 0; k < n; k++) {
+        weft_thread *t;
+        ASSERT_OK(weft_thread_create(&t, short_body, NULL, NULL));
+        ASSERT_OK(weft_thread_start(t));
+        fflush(NULL);
+        pid_t pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+            weft_thread *others[1] = { t };
+            exit(child_checks(NULL, others, 1));
+        }
+        ASSERT_EQ(wait_child(pid), 0);
+        ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+        weft_thread_destroy(t);
+    }
+}
