@@ -2,11 +2,15 @@
 # drd, plus the checker self-test. Sourced by .ci/run (need, step, JOBS).
 #
 # One reduced-iteration build (-DWEFT_VALGRIND=ON: weft's happens-before
-# annotations become helgrind/drd client requests) serves all three tools: CMake
-# prefixes every test command with tests/tools/valgrind-wrap (through
-# CMAKE_CROSSCOMPILING_EMULATOR, which add_test honours for executable targets;
-# tests/CMakeLists.txt is unchanged), and WEFT_VALGRIND_TOOL picks the tool.
-# Any valgrind error (memcheck: also definite or indirect leaks) fails the test.
+# annotations become helgrind/drd client requests) serves all three tools.
+# tests/tools/valgrind-wrap runs a program under the tool WEFT_VALGRIND_TOOL
+# names; any valgrind error (memcheck: also definite or indirect leaks) makes it
+# exit 97. tests/tools/vg-run runs each test program once with all its cases
+# (valgrind's start-up would cost ~10 minutes per tool over 360 separate
+# cases); fork, exit and fault cases run one process per case through CTest,
+# which prefixes each test command with the wrapper (configured as
+# CMAKE_CROSSCOMPILING_EMULATOR, honoured by add_test for executable targets;
+# tests/CMakeLists.txt is unchanged).
 #
 # Self-test first: tests/selftest/racy.c has a real data race; TSan, helgrind and
 # drd must each report it, or the step fails (a checker that silently stopped
@@ -18,12 +22,12 @@ VG_BUILD=build-ci-valgrind
 # Scaled for valgrind (20-50x slower, threads serialised): few iterations,
 # generous upper bounds (harness.h: weft_test_iters, weft_test_factor).
 VG_ENV=(WEFT_TEST_ITER_FACTOR=${WEFT_VG_ITER_FACTOR:-0.02} WEFT_TEST_TIMEOUT_FACTOR=${WEFT_VG_TIMEOUT_FACTOR:-20})
-# Test cases helgrind and drd cannot judge, with the reason (regex for ctest -E):
-#   wait.*  tests of the raw wait/wake layer itself: their handshakes are C11
+# Test groups helgrind and drd cannot judge, with the reason:
+#   wait    tests of the raw wait/wake layer itself: their handshakes are C11
 #           atomics in the test code, which valgrind does not see as
 #           synchronisation; the layer is covered under helgrind/drd through
 #           every primitive built on it (and by memcheck, TSan and the models).
-VG_RACE_EXCLUDE=${WEFT_VG_RACE_EXCLUDE:-'^wait\.'}
+VG_RACE_SKIP=${WEFT_VG_RACE_SKIP:-wait}
 
 vg_configure() {
   cmake -S . -B "$VG_BUILD" -DWEFT_WERROR=ON -DWEFT_BUILD_BENCH=OFF -DWEFT_VALGRIND=ON \
@@ -61,16 +65,15 @@ vg_selftest() {
     tests/tools/valgrind-wrap "$VG_BUILD/tests/selftest/weft_racy" race_counter
 }
 
-# vg_suite TOOL [ctest args...]
+# vg_suite TOOL [SKIP_GROUPS]: every test program once under TOOL (per-case
+# for fork, exit and fault), tests/tools/vg-run.
 vg_suite() {
-  local tool=$1; shift
-  (cd "$VG_BUILD" && env "${VG_ENV[@]}" WEFT_VALGRIND_TOOL="$tool" \
-     ctest --output-on-failure -j "$JOBS" "$@")
+  env "${VG_ENV[@]}" JOBS="$JOBS" tests/tools/vg-run "$VG_BUILD" "$@"
 }
 
 step "valgrind: build" vg_configure
 step "checker self-test (TSan, helgrind, drd must report a seeded race)" vg_selftest
 step "valgrind memcheck (errors and definite/indirect leaks)" vg_suite memcheck
-echo "helgrind/drd: excluded test cases: $VG_RACE_EXCLUDE (reason in .ci/steps/30-valgrind.sh)"
-step "valgrind helgrind" vg_suite helgrind -E "$VG_RACE_EXCLUDE"
-step "valgrind drd" vg_suite drd -E "$VG_RACE_EXCLUDE"
+echo "helgrind/drd: skipped test groups: $VG_RACE_SKIP (reason in .ci/steps/30-valgrind.sh)"
+step "valgrind helgrind" vg_suite helgrind "$VG_RACE_SKIP"
+step "valgrind drd" vg_suite drd "$VG_RACE_SKIP"
