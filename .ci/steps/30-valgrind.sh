@@ -12,8 +12,9 @@
 # CMAKE_CROSSCOMPILING_EMULATOR, honoured by add_test for executable targets;
 # tests/CMakeLists.txt is unchanged).
 #
-# Self-test first: tests/selftest/racy.c has a real data race; TSan, helgrind and
-# drd must each report it, or the step fails (a checker that silently stopped
+# Self-test first: tests/selftest/racy.c has a real data race and a real leak;
+# TSan, helgrind and drd must each report the race, memcheck the leak, or the
+# step fails (a checker that silently stopped
 # working must not pass as "0 errors").
 
 need valgrind
@@ -37,20 +38,21 @@ vg_configure() {
   cmake --build "$VG_BUILD" -j "$JOBS" --target weft_racy >/dev/null
 }
 
-# expect_race CHECKER CMD...: CMD must exit non-zero and print a race report.
-expect_race() {
-  local checker=$1; shift
+# expect_report CHECKER PATTERN CMD...: CMD must exit non-zero and print PATTERN.
+expect_report() {
+  local checker=$1 pat=$2; shift 2
   local log; log=$(mktemp)
   if "$@" >"$log" 2>&1; then
     echo "selftest: $checker did NOT fail on tests/selftest/racy.c (checker not working)"
     cat "$log"; rm -f "$log"; return 1
   fi
-  if ! grep -qE 'data race|Conflicting (load|store)' "$log"; then
-    echo "selftest: $checker failed without a race report:"; cat "$log"; rm -f "$log"; return 1
+  if ! grep -qE "$pat" "$log"; then
+    echo "selftest: $checker failed without the expected report ($pat):"; cat "$log"; rm -f "$log"; return 1
   fi
-  echo "selftest: $checker reported the seeded race ($(grep -cE 'data race|Conflicting (load|store)' "$log") reports)"
+  echo "selftest: $checker reported the seeded bug ($(grep -cE "$pat" "$log") report lines)"
   rm -f "$log"
 }
+expect_race() { local c=$1; shift; expect_report "$c" 'data race|Conflicting (load|store)' "$@"; }
 
 vg_selftest() {
   # TSan: the same program in a ThreadSanitizer build (the 20-configs TSan build
@@ -63,6 +65,8 @@ vg_selftest() {
     tests/tools/valgrind-wrap "$VG_BUILD/tests/selftest/weft_racy" race_counter
   expect_race "drd" env WEFT_VALGRIND_TOOL=drd \
     tests/tools/valgrind-wrap "$VG_BUILD/tests/selftest/weft_racy" race_counter
+  expect_report "memcheck" 'definitely lost' env WEFT_VALGRIND_TOOL=memcheck \
+    tests/tools/valgrind-wrap "$VG_BUILD/tests/selftest/weft_racy" leak_block
 }
 
 # vg_suite TOOL [SKIP_GROUPS]: every test program once under TOOL (per-case
@@ -72,7 +76,7 @@ vg_suite() {
 }
 
 step "valgrind: build" vg_configure
-step "checker self-test (TSan, helgrind, drd must report a seeded race)" vg_selftest
+step "checker self-test (TSan, helgrind, drd: seeded race; memcheck: seeded leak)" vg_selftest
 step "valgrind memcheck (errors and definite/indirect leaks)" vg_suite memcheck
 echo "helgrind/drd: skipped test groups: $VG_RACE_SKIP (reason in .ci/steps/30-valgrind.sh)"
 step "valgrind helgrind" vg_suite helgrind "$VG_RACE_SKIP"

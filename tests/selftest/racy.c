@@ -28,3 +28,12 @@ TEST(race_counter)
     weft_test_join(ts);
     printf("racy: counter=%d (a checker must have reported a data race)\n", counter);
 }
+
+static void *volatile sink;
+
+TEST(leak_block)
+{
+    sink = malloc(64);
+    sink = NULL; /* the only pointer is gone: definitely lost */
+    printf("racy: leaked 64 bytes (memcheck must report them)\n");
+}
