@@ -72,9 +72,22 @@ static const weft_lock_ops lock_ops = { l_acquire, l_release, l_is_owned, NULL, 
 static const weft_lock_ops rlock_ops = { r_acquire, r_release, r_is_owned, r_release_save,
                                          r_acquire_restore };
 
+/* WEFT_DEBUG: destroy points ops here; every entry point checks it. */
+static const weft_lock_ops destroyed_ops = { l_acquire, l_release, l_is_owned, NULL, NULL };
+#ifdef WEFT_DEBUG
+#  define CHECK_COND(c)                                                           \
+    do {                                                                          \
+        if ((c)->ops == &destroyed_ops)                                           \
+            weft__debug_destroyed(__FILE__, __LINE__, __func__, (c));             \
+    } while (0)
+#else
+#  define CHECK_COND(c) ((void)0)
+#endif
+
 /* The lock and its ops; a zero-filled condition uses its own RLock. */
 static inline const weft_lock_ops *ops_of(weft_condition *c, void **lock)
 {
+    CHECK_COND(c);
     if (c->ops) {
         *lock = c->lock;
         return c->ops;
@@ -130,6 +143,11 @@ void weft_condition_destroy(weft_condition *cond)
 {
     if (!cond) return;
     weft_rlock_destroy(&cond->own);
+#ifdef WEFT_DEBUG
+    cond->ops = &destroyed_ops;
+#else
+    (void)destroyed_ops;
+#endif
 }
 
 /* ---- delegation ---------------------------------------------------------------- */
@@ -178,12 +196,15 @@ static void unlink_node(weft_condition *c, struct weft__cond_waiter *w)
 /* ---- wait ---------------------------------------------------------------------- */
 
 /* Validate a Condition.wait timeout: WEFT_FOREVER blocks, > WEFT_TIMEOUT_MAX
- * overflows, everything else that is not positive (0, negatives, NaN) polls. */
+ * (and +inf) overflows, everything else that is not positive (0, negatives
+ * including -inf, NaN) polls - CPython only converts a timeout > 0. */
 static int wait_deadline(double timeout, weft__ns *deadline)
 {
     switch (weft__timeout_class(timeout)) {
     case WEFT__T_FOREVER: *deadline = WEFT__NS_FOREVER; return WEFT_OK;
-    case WEFT__T_TOO_BIG: return WEFT_EOVERFLOW;
+    case WEFT__T_TOO_BIG:
+        if (timeout < 0) { *deadline = 0; return WEFT_OK; } /* -inf: poll */
+        return WEFT_EOVERFLOW;
     case WEFT__T_POSITIVE: *deadline = weft__deadline_after(timeout); return WEFT_OK;
     default: *deadline = 0; return WEFT_OK; /* 0, other negatives, NaN: poll */
     }

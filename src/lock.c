@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* lock.c: Python's threading.Lock on one 32-bit word and internal/wait.h.
  *
- * State word (docs/design/lock.md)
- * --------------------------------
+ * State word (docs/design/lock.md; constants in internal/lock.h)
+ * --------------------------------------------------------------
  *   bit 0      LOCKED    somebody holds the lock (or it is being handed off)
  *   bit 1      HANDOFF   the releaser handed the lock directly to the starving
- *                        waiter; LOCKED stays set until that waiter claims it
+ *                        waiter, whose acquire has thereby succeeded; it clears
+ *                        the bit when it runs
  *   bit 2      STARVING  one waiter (the "starver") has waited longer than
  *                        STARVE_NS; newcomers and other waiters must not take the
  *                        lock, the next release hands it to the starver
- *   bits 3-31  waiters   threads in the slow path that may sleep on the word
+ *   bit 3      WOKEN     a release has woken a waiter that has not yet looked at
+ *                        the word again; releases wake nobody else meanwhile
+ *                        (Go's mutexWoken: one wakeup in flight, not one per release)
+ *   bits 4-31  waiters   threads in the slow path that may sleep on the word
  *
  * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock.
  *
@@ -17,32 +21,45 @@
  * Anything else (waiters, starvation, a poisoned word in WEFT_DEBUG builds) goes
  * to the slow paths.
  *
- * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's starvation mode):
- * spin briefly; then count ourselves in the waiters field and loop: take the lock
- * if it is free (and not reserved for a starver), otherwise sleep on the word with
- * the value we just read as the expected value. A waiter that has waited longer
- * than STARVE_NS sets STARVING (only one thread can own that bit); from then on
- * no one barges, and release sets HANDOFF instead of clearing LOCKED and wakes all
- * sleepers, and only the starver claims the handoff. So every waiter is served
- * within STARVE_NS plus the time the waiters that became starvers before it
- * hold the lock: bounded unfairness, whichever order the wait backend wakes in
- * (the futex backend wakes FIFO, the parking backend LIFO).
+ * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's woken flag and
+ * starvation mode): spin briefly while nobody sleeps; then count ourselves in
+ * the waiters field and loop: take the lock if it is free (and not reserved for a
+ * starver), otherwise clear WOKEN (we are awake, so the "woken waiter" role is
+ * ours) and sleep on the word with the value we just wrote or read as the
+ * expected value. A waiter that has waited longer than STARVE_NS sets STARVING
+ * (only one thread can own that bit); from then on no one barges, and release
+ * sets HANDOFF instead of clearing LOCKED and wakes all sleepers, and only the
+ * starver claims the handoff. So every waiter is served within STARVE_NS plus the
+ * time the starvers before it hold the lock: bounded unfairness, whichever order
+ * the wait backend wakes in (the futex backend wakes FIFO, the parking backend
+ * LIFO).
  *
  * Invariants
- *   - HANDOFF implies LOCKED and STARVING.
+ *   - HANDOFF implies STARVING. HANDOFF|LOCKED: handed to the starver, not yet
+ *     claimed. HANDOFF without LOCKED: handed to the starver and then released
+ *     by another thread before the claim; the starver's acquire still succeeds
+ *     and the lock stays free (it wakes a waiter when it claims).
  *   - STARVING is set by exactly one waiter (the starver), which stays counted in
  *     the waiters field until it clears STARVING (claim, take, or timeout).
- *   - A thread sleeps only on a value with LOCKED set.
+ *   - A thread sleeps only on a value that has LOCKED or STARVING set (someone
+ *     will release, or the starver will take it and later release) and never on
+ *     a value with WOKEN set.
+ *   - Every waiter that changes the word clears WOKEN.
  *
  * Why no wakeup is lost: a waiter increments the waiters field before it reads
  * the word it sleeps on, and weft__wait re-checks the word atomically with the
  * sleep. Every release changes the word with one CAS and then, if that CAS saw
- * waiters, wakes one (normal mode: any waiter may take the free lock, and a woken
- * waiter that finds it taken again sleeps on a LOCKED value whose holder will
- * wake again on release) or all (handoff: the starver must be among the woken).
- * A waiter whose deadline passes takes the lock if it is free for it, or claims a
- * handoff meant for it, instead of leaving, so a wake that picked it is never
- * wasted.
+ * waiters and no WOKEN, sets WOKEN and wakes one (normal mode: any waiter may
+ * take the free lock; a woken waiter that finds it taken again clears WOKEN and
+ * sleeps on a LOCKED value whose holder will wake again on release), or wakes
+ * all (handoff: the starver must be among the woken). While WOKEN is set some
+ * waiter is awake: the one the wake picked, or - if it picked nobody because no
+ * waiter was asleep yet - every counted waiter, whose weft__wait fails on the
+ * changed word. An awake waiter clears WOKEN before it sleeps or leaves, so
+ * WOKEN never stays set with every waiter asleep. Clearing it when some other
+ * waiter was the one picked costs at most one extra wakeup later. A waiter whose
+ * deadline passes takes the lock if it is free for it, or claims a handoff meant
+ * for it, instead of leaving, so a wake that picked it is never wasted.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,20 +71,30 @@
 #include "internal/wait.h"
 #include "weft/lock.h"
 
-#define LOCKED     UINT32_C(1)
-#define HANDOFF    UINT32_C(2)
-#define STARVING   UINT32_C(4)
-#define WAITER_ONE UINT32_C(8)
-#define WAITERS(s) ((s) >> 3)
+#define LOCKED     WEFT__LOCK_LOCKED
+#define HANDOFF    WEFT__LOCK_HANDOFF
+#define STARVING   WEFT__LOCK_STARVING
+#define WOKEN      WEFT__LOCK_WOKEN
+#define WAITER_ONE WEFT__LOCK_WAITER_ONE
+#define WAITERS(s) WEFT__LOCK_WAITERS(s)
+
+/* helgrind/drd: the word is only accessed atomically. init says so; the slow
+ * paths say it again for statically initialised locks that never ran init.
+ * Nothing in a normal build. */
+#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof (lock)->state)
 
 /* Go's starvationThresholdNs (src/sync/mutex.go): 1 ms. A waiter that has not
  * got the lock after this long stops letting newcomers barge. */
+#ifndef STARVE_NS
 #define STARVE_NS INT64_C(1000000)
+#endif
 
 /* Spin iterations before sleeping: short, because on a loaded 2-core machine the
  * holder is often not running; a spin only pays when the holder is about to
  * release (measured: docs/design/lock.md). */
+#ifndef SPIN_LIMIT
 #define SPIN_LIMIT 64
+#endif
 
 static inline void cpu_relax(void)
 {
@@ -104,6 +131,7 @@ void weft_lock_destroy(weft_lock *lock)
 bool weft_lock_locked(const weft_lock *lock)
 {
     if (!lock) return false;
+    BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     return (s & LOCKED) != 0;
@@ -124,6 +152,7 @@ static int try_take(weft_lock *lock, uint32_t s)
 
 static int acquire_slow(weft_lock *lock, weft__ns deadline)
 {
+    BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
 
@@ -145,42 +174,58 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
 
     for (;;) {
         uint32_t want;
+        uint32_t mine = WOKEN | (starver ? STARVING : 0); /* bits we clear when leaving */
+        int wake_after = 0;
         if (starver && (s & HANDOFF)) {
-            /* The releaser handed the lock to us: LOCKED stays set. */
-            want = (s & ~(HANDOFF | STARVING)) - WAITER_ONE;
+            /* The releaser handed the lock to us: our acquire has succeeded.
+             * LOCKED still set: we hold it. LOCKED clear: another thread has
+             * already released our lock (any thread may release a Lock), so it
+             * stays free, and we do what that release could not: wake a waiter
+             * (they slept on STARVING while it was reserved for us). */
+            want = (s & ~(HANDOFF | mine)) - WAITER_ONE;
+            if (!(s & LOCKED) && WAITERS(want)) {
+                want |= WOKEN;
+                wake_after = 1;
+            }
         } else if (!(s & LOCKED) && (starver || !(s & STARVING))) {
-            want = ((s | LOCKED) & ~(starver ? STARVING : 0)) - WAITER_ONE;
+            want = ((s | LOCKED) & ~mine) - WAITER_ONE;
         } else if (timed_out) {
-            /* Leave: un-count ourselves; a starver gives up the bit. The holder
-             * (LOCKED is set, or the starver owns the free lock) wakes others. */
-            want = (s & ~(starver ? STARVING : 0)) - WAITER_ONE;
+            /* Leave: un-count ourselves, give up WOKEN and the starver bit. The
+             * holder (LOCKED is set, or the starver owns the free lock) wakes
+             * the others when it releases. */
+            want = (s & ~mine) - WAITER_ONE;
             if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
                                                       memory_order_relaxed,
                                                       memory_order_relaxed))
                 return WEFT_ETIMEDOUT;
             continue;
         } else {
-            if (!starver && !(s & STARVING) && weft__now() - start > STARVE_NS) {
-                /* Become the starver (at most one thread holds this bit). */
-                if (atomic_compare_exchange_weak_explicit(&lock->state, &s, s | STARVING,
-                                                          memory_order_relaxed,
-                                                          memory_order_relaxed)) {
-                    starver = 1;
-                    s |= STARVING;
-                }
-                continue;
+            want = s & ~WOKEN;
+            if (!starver && !(s & STARVING) && weft__now() - start > STARVE_NS)
+                want |= STARVING; /* become the starver (only one thread can) */
+            if (want != s) {
+                if (!atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
+                                                           memory_order_relaxed,
+                                                           memory_order_relaxed))
+                    continue;
+                if (want & STARVING & ~s) starver = 1;
+                s = want;
             }
+            /* s has LOCKED, or STARVING for another thread, and no WOKEN: the
+             * current holder (or the starver) will release and wake. */
             if (weft__wait(&lock->state, s, deadline) == WEFT_ETIMEDOUT) timed_out = 1;
             s = atomic_load_explicit(&lock->state, memory_order_relaxed);
             WEFT__CHECK_ALIVE(lock, s);
             continue;
         }
         /* acquire: pairs with the releaser's CAS, so the previous critical section
-         * happens before ours. */
+         * happens before ours (release too, for a handoff that ends free). */
         if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
-                                                  memory_order_acquire,
-                                                  memory_order_relaxed))
+                                                  memory_order_acq_rel,
+                                                  memory_order_relaxed)) {
+            if (wake_after) weft__wake(&lock->state, 1);
             return WEFT_OK;
+        }
     }
 }
 
@@ -190,7 +235,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
  * before its owner check, as CPython does. */
 int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
 {
+    /* CPython's order: NaN (ValueError), then a value that does not fit the
+     * nanosecond clock in either direction (OverflowError, even for a
+     * non-blocking call or a huge negative), then "can't specify a timeout for a
+     * non-blocking call", then "must be a non-negative number". */
     enum weft__tclass c = weft__timeout_class(timeout);
+    if (c == WEFT__T_NAN) return WEFT_EINVAL;
+    if (c == WEFT__T_TOO_BIG || timeout < -WEFT_TIMEOUT_MAX) return WEFT_EOVERFLOW;
     if (!blocking) {
         if (c != WEFT__T_FOREVER) return WEFT_EINVAL;
         *deadline = 0;
@@ -200,28 +251,33 @@ int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
     case WEFT__T_FOREVER: *deadline = WEFT__NS_FOREVER; return WEFT_OK;
     case WEFT__T_ZERO: *deadline = 0; return WEFT_OK;
     case WEFT__T_POSITIVE: *deadline = -1; return WEFT_OK; /* computed when needed */
-    case WEFT__T_TOO_BIG: return WEFT_EOVERFLOW;
-    case WEFT__T_NEGATIVE:
-    case WEFT__T_NAN:
-    default: return WEFT_EINVAL;
+    default: return WEFT_EINVAL; /* negative other than -1 */
     }
 }
 
 int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
 {
-    weft__ns deadline;
     if (!lock) return WEFT_EINVAL;
+    uint32_t s = 0;
+    if (blocking && timeout == WEFT_FOREVER) {
+        /* The common call, checked first so the fast path is one compare and
+         * one CAS 0 -> LOCKED; acquire pairs with the release CAS. */
+        if (atomic_compare_exchange_strong_explicit(&lock->state, &s, LOCKED,
+                                                    memory_order_acquire,
+                                                    memory_order_relaxed)) {
+            WEFT__HAPPENS_AFTER(lock);
+            return WEFT_OK;
+        }
+        int rc = acquire_slow(lock, WEFT__NS_FOREVER);
+        if (rc == WEFT_OK) WEFT__HAPPENS_AFTER(lock);
+        return rc;
+    }
+
+    weft__ns deadline;
     int rc = weft__lock_acquire_args(blocking, timeout, &deadline);
     if (rc != WEFT_OK) return rc;
-
-    uint32_t s = 0;
-    /* Fast path: one CAS 0 -> LOCKED; acquire pairs with the release CAS. */
-    if (atomic_compare_exchange_strong_explicit(&lock->state, &s, LOCKED,
-                                                memory_order_acquire,
-                                                memory_order_relaxed)) {
-        WEFT__HAPPENS_AFTER(lock);
-        return WEFT_OK;
-    }
+    BENIGN(lock);
+    s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     if (deadline == 0) {
         /* Non-blocking or poll: never sleeps, never counts as a waiter. */
@@ -229,8 +285,11 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
         WEFT__HAPPENS_AFTER(lock);
         return WEFT_OK;
     }
-    if (deadline == -1) deadline = weft__deadline_after(timeout);
-    rc = acquire_slow(lock, deadline);
+    if (try_take(lock, s)) {
+        WEFT__HAPPENS_AFTER(lock);
+        return WEFT_OK;
+    }
+    rc = acquire_slow(lock, weft__deadline_after(timeout));
     if (rc == WEFT_OK) WEFT__HAPPENS_AFTER(lock);
     return rc;
 }
@@ -245,24 +304,35 @@ int weft_lock_release(weft_lock *lock)
     if (atomic_compare_exchange_strong_explicit(&lock->state, &s, 0, memory_order_release,
                                                 memory_order_relaxed))
         return WEFT_OK;
+    BENIGN(lock);
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
         if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */
         uint32_t want;
         int wake;
         if (s & HANDOFF) {
-            /* Released again before the starver claimed it (any thread may
-             * release a Lock): make it free; the starver may take a free lock
-             * even while STARVING, so wake everyone to be sure it runs. */
-            want = s & ~(LOCKED | HANDOFF);
-            wake = WEFT__WAKE_ALL;
+            /* The lock was handed to the starver, which has not claimed it yet:
+             * this releases the starver's lock (any thread may release a Lock).
+             * Keep HANDOFF so the starver's acquire still succeeds, clear LOCKED
+             * so the lock is free afterwards. The handoff's wake-all already
+             * woke the starver, and it never sleeps on a HANDOFF value, so
+             * there is nobody to wake; the starver wakes a waiter when it
+             * claims (see acquire_slow). */
+            want = s & ~LOCKED;
+            wake = 0;
         } else if (s & STARVING) {
             /* Hand the lock to the starver: it stays LOCKED, nobody can barge. */
             want = s | HANDOFF;
             wake = WEFT__WAKE_ALL;
+        } else if (WAITERS(s) && !(s & WOKEN)) {
+            /* Wake one waiter and say so, so later releases do not wake more
+             * until it has looked at the word. */
+            want = (s & ~LOCKED) | WOKEN;
+            wake = 1;
         } else {
+            /* No waiter, or one is already awake and will see the lock free. */
             want = s & ~LOCKED;
-            wake = WAITERS(s) ? 1 : 0;
+            wake = 0;
         }
         if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
                                                   memory_order_release,

@@ -37,7 +37,7 @@ void weft_rlock_init(weft_rlock *rlock)
 void weft_rlock_destroy(weft_rlock *rlock)
 {
     if (!rlock) return;
-    weft_lock_destroy(&rlock->lock);
+    weft_lock_destroy(&rlock->lock); /* WEFT_DEBUG: poisons the word */
 }
 
 static inline int owned_by_me(const weft_rlock *rlock, uint64_t me)
@@ -60,6 +60,9 @@ int weft_rlock_acquire(weft_rlock *rlock, bool blocking, double timeout)
     }
     rc = weft_lock_acquire(&rlock->lock, blocking, timeout);
     if (rc != WEFT_OK) return rc;
+    /* For helgrind/drd: owner is only accessed atomically (repeated here for
+     * statically initialised RLocks that never ran weft_rlock_init). */
+    WEFT__BENIGN_WORD(&rlock->owner, sizeof rlock->owner);
     atomic_store_explicit(&rlock->owner, me, memory_order_relaxed);
     rlock->count = 1;
     return WEFT_OK;
@@ -68,6 +71,7 @@ int weft_rlock_acquire(weft_rlock *rlock, bool blocking, double timeout)
 int weft_rlock_release(weft_rlock *rlock)
 {
     if (!rlock) return WEFT_EINVAL;
+    WEFT__CHECK_ALIVE(rlock, atomic_load_explicit(&rlock->lock.state, memory_order_relaxed));
     if (!owned_by_me(rlock, weft__self())) return WEFT_EPERM; /* unchanged */
     if (--rlock->count == 0) {
         /* Clear owner before the lock's release store, which orders it for the
@@ -109,6 +113,7 @@ int weft__rlock_acquire_restore(weft_rlock *rlock, uint64_t state)
 {
     int rc = weft_lock_acquire(&rlock->lock, true, WEFT_FOREVER);
     if (rc != WEFT_OK) return rc;
+    WEFT__BENIGN_WORD(&rlock->owner, sizeof rlock->owner);
     atomic_store_explicit(&rlock->owner, weft__self(), memory_order_relaxed);
     rlock->count = (uint32_t)state;
     return WEFT_OK;

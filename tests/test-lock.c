@@ -22,7 +22,7 @@
  * are now blocked" handshakes instead of sleeps. */
 static unsigned waiters_of(weft_lock *l)
 {
-    return atomic_load(&l->state) >> 3;
+    return atomic_load(&l->state) >> 4;
 }
 
 /* ---- BaseLockTests ------------------------------------------------------------- */
@@ -264,6 +264,7 @@ TEST(misuse_acquire_negative_timeout)
     check_bad_args(true, -100, WEFT_EINVAL);
     check_bad_args(true, -1e-12, WEFT_EINVAL);
     check_bad_args(true, -1.5, WEFT_EINVAL);
+    check_bad_args(true, -5e9, WEFT_EINVAL); /* still fits the clock: ValueError */
     check_bad_args(true, -0.5, WEFT_EINVAL);
 }
 
@@ -279,6 +280,13 @@ TEST(misuse_acquire_timeout_too_big)
     check_bad_args(true, 1e100, WEFT_EOVERFLOW);
     check_bad_args(true, INFINITY, WEFT_EOVERFLOW);
     check_bad_args(true, -INFINITY, WEFT_EOVERFLOW); /* Python: OverflowError too */
+    /* CPython converts before any other check: too large either way overflows,
+     * even for a non-blocking call. */
+    check_bad_args(true, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(true, -WEFT_TIMEOUT_MAX - 1, WEFT_EOVERFLOW);
+    check_bad_args(false, -1e100, WEFT_EOVERFLOW);
+    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EOVERFLOW);
+    check_bad_args(false, INFINITY, WEFT_EOVERFLOW);
 }
 
 TEST(misuse_acquire_nonblocking_with_timeout)
@@ -286,7 +294,8 @@ TEST(misuse_acquire_nonblocking_with_timeout)
     check_bad_args(false, 0, WEFT_EINVAL);
     check_bad_args(false, 1, WEFT_EINVAL);
     check_bad_args(false, -2, WEFT_EINVAL);
-    check_bad_args(false, WEFT_TIMEOUT_MAX + 1, WEFT_EINVAL);
+    check_bad_args(false, WEFT_TIMEOUT_MAX, WEFT_EINVAL);
+    check_bad_args(false, -5e9, WEFT_EINVAL);
 }
 
 /* ---- stress -------------------------------------------------------------------- */
@@ -326,7 +335,6 @@ SLOW_TEST(stress_counter_exact)
     s.counter = 0;
     s.nthreads = 8;
     weft_test_join(weft_test_start(8, count_fn, &s));
-    printf("counter %ld iters %ld\n", s.counter, s.iters);
     ASSERT_EQ(s.counter, 8 * s.iters);
     ASSERT_EQ(atomic_load(&s.lock.state), 0); /* fully reset: unlocked, no waiter */
 }
@@ -412,4 +420,149 @@ SLOW_TEST(stress_fairness_every_thread_progresses)
     printf("fairness: %d threads, 1 s, total %ld, min %ld, max %ld\n", N, sum, mn, mx);
     ASSERT_GT(mn, 0);
     ASSERT_EQ(atomic_load(&f.lock.state), 0);
+}
+
+/* Go's TestMutexFairness, sharpened: a hog holds the lock ~100 us and re-takes
+ * it at once after each release (it always wins a plain barging race, since it
+ * is running and the woken waiter is not); the victim must still get the lock
+ * 10 times, each within a bounded wait. The starvation handoff is what bounds it:
+ * after STARVE_NS (1 ms) of waiting the next release goes to the victim. */
+struct hog { weft_lock lock; _Atomic int stop; _Atomic int hog_started; double worst; };
+
+static void hog_fn(void *p, int i)
+{
+    struct hog *h = p;
+    if (i == 0) {
+        atomic_store(&h->hog_started, 1);
+        while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
+            ASSERT_OK(weft_lock_acquire(&h->lock, true, WEFT_FOREVER));
+            double t0 = weft_test_now();
+            while (weft_test_now() - t0 < 0.0001) { }
+            ASSERT_OK(weft_lock_release(&h->lock));
+        }
+        return;
+    }
+    while (!atomic_load(&h->hog_started)) weft_test_sleep(0.0001);
+    for (int k = 0; k < 10; k++) {
+        weft_test_sleep(0.0001);
+        double t0 = weft_test_now();
+        ASSERT_OK(weft_lock_acquire(&h->lock, true, WEFT_FOREVER));
+        double w = weft_test_now() - t0;
+        if (w > h->worst) h->worst = w;
+        ASSERT_OK(weft_lock_release(&h->lock));
+    }
+    atomic_store(&h->stop, 1);
+}
+
+SLOW_TEST(stress_fairness_hog_cannot_starve_waiter)
+{
+    static struct hog h;
+    weft_lock_init(&h.lock);
+    double t0 = weft_test_now();
+    weft_test_join(weft_test_start(2, hog_fn, &h));
+    printf("victim: 10 acquisitions in %.3f s, worst wait %.3f ms\n",
+           weft_test_now() - t0, h.worst * 1e3);
+    ASSERT_ELAPSED_AT_MOST(t0, 5);
+    ASSERT_EQ(atomic_load(&h.lock.state), 0);
+}
+
+/* ---- WEFT_DEBUG: use after destroy aborts with file, line, function, address ---- */
+
+#ifdef WEFT_DEBUG
+#include "lock-test-util.h"
+static void use_destroyed_acquire(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_acquire(&l, true, WEFT_FOREVER);
+}
+static void use_destroyed_release(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_release(&l);
+}
+static void use_destroyed_try(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_acquire(&l, false, WEFT_FOREVER);
+}
+static void use_destroyed_locked(void)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    (void)weft_lock_locked(&l);
+}
+#endif
+
+TEST(debug_use_after_destroy_aborts)
+{
+#ifdef WEFT_DEBUG
+    expect_debug_abort(use_destroyed_acquire, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_release, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_try, "used after destroy", "lock.c");
+    expect_debug_abort(use_destroyed_locked, "used after destroy", "weft_lock_locked");
+#else
+    /* Non-debug builds do not check (the fast path stays one CAS). */
+    weft_lock l;
+    weft_lock_init(&l);
+    weft_lock_destroy(&l);
+    ASSERT_EQ(atomic_load(&l.state), 0); /* destroy wrote nothing */
+#endif
+}
+
+/* A Lock used as Python code often does, as a binary semaphore released by
+ * another thread: consumers block in acquire (forever, timed and poll), the
+ * main thread releases whenever the lock is held again. Every release lets
+ * exactly one acquire through, so consumed == releases (+/- the final state). A
+ * lost wakeup hangs the test; releases often land while a starving consumer's
+ * handoff is pending, the path where a release frees a handed-off lock. */
+struct sem { weft_lock l; _Atomic long consumed; _Atomic int stop; };
+
+static void sem_consumer(void *p, int i)
+{
+    struct sem *s = p;
+    for (long k = 0; !atomic_load(&s->stop); k++) {
+        int rc = weft_lock_acquire(&s->l, true, (k + i) % 3 == 0 ? 0.002 :
+                                   (k + i) % 3 == 1 ? 0 : WEFT_FOREVER);
+        ASSERT(rc == WEFT_OK || rc == WEFT_ETIMEDOUT);
+        if (rc == WEFT_OK) atomic_fetch_add(&s->consumed, 1);
+    }
+}
+
+SLOW_TEST(stress_release_by_other_thread_exact)
+{
+    static struct sem s;
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    const int K = 4;
+    long n = weft_test_iters(20000), releases = 0;
+    weft_test_threads *ts = weft_test_start(K, sem_consumer, &s);
+    for (long i = 0; i < n; i++) {
+        for (int spin = 0; !weft_lock_locked(&s.l); spin++)
+            if (spin > 100) weft_test_sleep(0.00001);
+        ASSERT_OK(weft_lock_release(&s.l));
+        releases++;
+    }
+    atomic_store(&s.stop, 1);
+    while (weft_test_finished(ts) < K) {
+        if (weft_lock_locked(&s.l)) {
+            ASSERT_OK(weft_lock_release(&s.l));
+            releases++;
+        }
+        weft_test_sleep(0.0001);
+    }
+    weft_test_join(ts);
+    long consumed = atomic_load(&s.consumed);
+    /* The lock was held at the start: each release freed it, each consumed
+     * acquire took it. */
+    bool held = weft_lock_locked(&s.l);
+    ASSERT_EQ(consumed, held ? releases : releases - 1);
+    if (held) ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_EQ(atomic_load(&s.l.state), 0);
 }

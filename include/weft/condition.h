@@ -29,7 +29,10 @@ WEFT_BEGIN_DECLS
 /* A caller-supplied lock. acquire/release/is_owned are required. release_save and
  * acquire_restore are for reentrant locks (release all levels, return them in
  * *state; take the lock back with that state); if NULL, release/acquire are used
- * once each, as CPython does for locks without _release_save. */
+ * once each, as CPython does for locks without _release_save. wait takes the lock
+ * back with acquire(lock, true, WEFT_FOREVER) (or acquire_restore), which must not
+ * fail: wait retries it until it succeeds, because the waiter must be unlinked
+ * under the lock before wait returns. */
 typedef struct weft_lock_ops {
     int (*acquire)(void *lock, bool blocking, double timeout);
     int (*release)(void *lock);
@@ -75,6 +78,10 @@ WEFT_API bool weft_condition_is_owned(weft_condition *cond);
  * Returns:  WEFT_OK if notified; WEFT_ETIMEDOUT if the timeout expired first (the
  *           lock is held again in both cases); WEFT_EPERM if the caller does not
  *           hold the lock ("cannot wait on un-acquired lock"); WEFT_EINVAL for NULL.
+ *           A waiter whose timeout expires while a notify picks it returns WEFT_OK
+ *           (stricter than CPython, where such a waiter can absorb the notify and
+ *           return False).
+ * Threads:  the caller must hold the lock; blocks.
  */
 WEFT_API int weft_condition_wait(weft_condition *cond, double timeout);
 
@@ -85,7 +92,11 @@ WEFT_API int weft_condition_wait(weft_condition *cond, double timeout);
  * of one deadline computed at entry) while it is false.
  * Returns:  WEFT_OK if pred's last value was true; WEFT_ETIMEDOUT if it was still
  *           false when the time ran out; WEFT_EPERM / WEFT_EINVAL / WEFT_EOVERFLOW
- *           as weft_condition_wait.
+ *           as weft_condition_wait (WEFT_EINVAL also for a NULL pred).
+ * timeout:  as weft_condition_wait; 0, negatives and NaN test, poll once, test again.
+ * Deviation: ownership (and the timeout) is checked before pred is first called;
+ *           CPython returns a true predicate without checking. NaN polls once;
+ *           CPython's wait_for(pred, nan) spins forever.
  */
 WEFT_API int weft_condition_wait_for(weft_condition *cond, bool (*pred)(void *arg),
                                      void *arg, double timeout);

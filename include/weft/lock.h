@@ -18,6 +18,10 @@
  *   blocking, timeout > WEFT_TIMEOUT_MAX   WEFT_EOVERFLOW (Python: OverflowError)
  *   non-blocking, timeout != WEFT_FOREVER  WEFT_EINVAL   ("can't specify a timeout
  *                                                          for a non-blocking call")
+ * Checked in CPython's order: NaN -> WEFT_EINVAL; then |timeout| > WEFT_TIMEOUT_MAX
+ * or infinite -> WEFT_EOVERFLOW whether blocking or not (CPython converts the
+ * timeout to its clock first, so Lock.acquire(False, 1e100) and
+ * acquire(timeout=-1e100) raise OverflowError); then the two WEFT_EINVAL rules.
  */
 #ifndef WEFT_LOCK_H
 #define WEFT_LOCK_H
