@@ -2,7 +2,7 @@
 /* local.c: Python's threading.local (include/weft/local.h).
  *
  * Layering: a composite on the per-thread state of internal/tstate.h and the
- * internal lock weft__glock (shared with thread.c, so fork handles one lock).
+ * lock weft__glock (a weft_lock shared with thread.c, so fork handles one lock).
  *
  * Design: a slot is one (thread, local) value. Each slot is on two intrusive
  * lists, both guarded by weft__glock:
@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal/thread-lock.h"
 #include "internal/tstate.h"
 #include "internal/wait.h"
 #include "weft/local.h"
@@ -114,14 +113,14 @@ int weft_local_get(weft_local *l, void **value)
 {
     if (!l || !value) return WEFT_EINVAL;
     struct weft__tstate *ts = &weft__ts;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     slot *s = find(ts, l);
     if (s) {
         *value = s->value;
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         return WEFT_OK;
     }
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
 
     int saved = errno;
     void *v = NULL;
@@ -142,9 +141,9 @@ int weft_local_get(weft_local *l, void **value)
     }
     s->local = l;
     s->value = v;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     link_slot(ts, s);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     *value = v;
     errno = saved;
     return WEFT_OK;
@@ -156,18 +155,18 @@ int weft_local_set(weft_local *l, void *value)
     struct weft__tstate *ts = &weft__ts;
     int saved = errno;
     slot *fresh = malloc(sizeof *fresh);   /* taken before the lock; freed if unused */
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     slot *s = find(ts, l);
     if (s) {
         void *old = s->value;
         s->value = value;
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         free(fresh);
         if (l->dtor && old != value) l->dtor(old, l->userdata);
         errno = saved;
         return WEFT_OK;
     }
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     int rc = fresh ? need_register() : WEFT_ENOMEM;
     if (rc != WEFT_OK) {
         free(fresh);
@@ -176,9 +175,9 @@ int weft_local_set(weft_local *l, void *value)
     }
     fresh->local = l;
     fresh->value = value;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     link_slot(ts, fresh);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     errno = saved;
     return WEFT_OK;
 }
@@ -187,10 +186,10 @@ int weft_local_clear(weft_local *l)
 {
     if (!l) return WEFT_EINVAL;
     struct weft__tstate *ts = &weft__ts;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     slot *s = find(ts, l);
     if (s) unlink_slot(s);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     if (s) {
         int saved = errno;
         if (l->dtor) l->dtor(s->value, l->userdata);
@@ -204,7 +203,7 @@ void weft_local_destroy(weft_local *l)
 {
     if (!l) return;
     int saved = errno;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     slot *taken = NULL;
     while (l->slots) {
         slot *s = l->slots;
@@ -212,7 +211,7 @@ void weft_local_destroy(weft_local *l)
         s->tnext = taken;
         taken = s;
     }
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     for (;;) {
         uint32_t b = atomic_load_explicit(&l->busy, memory_order_acquire);
         if (b == 0) break;
@@ -233,7 +232,7 @@ void weft__local_thread_exit(struct weft__tstate *ts)
     /* A destructor may create new values in this thread (get on another local):
      * repeat a few rounds, as POSIX does for key destructors. */
     for (int round = 0; round < 4; round++) {
-        weft__ilock_acquire(&weft__glock);
+        weft__glock_acquire();
         slot *taken = NULL;
         while (ts->locals) {
             slot *s = ts->locals;
@@ -242,7 +241,7 @@ void weft__local_thread_exit(struct weft__tstate *ts)
             s->tnext = taken;
             taken = s;
         }
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         if (!taken) return;
         while (taken) {
             slot *s = taken;

@@ -3,8 +3,8 @@
  * (include/weft/thread.h; docs/design/thread.md has the longer story).
  *
  * Layering: a composite. OS services come from internal/os.h (the only place that
- * sees pthreads); blocking uses internal/wait.h words; the registry is guarded by
- * the small internal lock of internal/thread-lock.h.
+ * sees pthreads); blocking uses internal/wait.h words (the start handshake and the
+ * join word); the registry is guarded by weft__glock, a public weft_lock.
  *
  * The record (struct weft_thread)
  *   kind      THREAD (weft_thread_create), MAIN (static, one per process), DUMMY
@@ -56,7 +56,6 @@
 #include "internal/failure.h"
 #include "internal/os.h"
 #include "internal/self.h"
-#include "internal/thread-lock.h"
 #include "internal/tstate.h"
 #include "internal/wait.h"
 #include "weft/thread.h"
@@ -96,7 +95,7 @@ struct weft_thread {
 };
 
 _Thread_local struct weft__tstate weft__ts;
-weft__ilock weft__glock;
+weft_lock weft__glock = WEFT_LOCK_INIT;
 
 static char main_name[] = "MainThread";
 static struct weft_thread main_rec;
@@ -136,6 +135,20 @@ static void registry_remove(weft_thread *t)
     registry.count--;
 }
 
+/* helgrind/drd: the record's atomic words are only accessed atomically; the data
+ * they publish is annotated with WEFT__HAPPENS_BEFORE/AFTER where it is handed. */
+static void benign_words(weft_thread *t)
+{
+    WEFT__BENIGN_WORD(&t->refs, sizeof t->refs);
+    WEFT__BENIGN_WORD(&t->state, sizeof t->state);
+    WEFT__BENIGN_WORD(&t->done, sizeof t->done);
+    WEFT__BENIGN_WORD(&t->daemon, sizeof t->daemon);
+    WEFT__BENIGN_WORD(&t->name, sizeof t->name);
+    WEFT__BENIGN_WORD(&t->ident, sizeof t->ident);
+    WEFT__BENIGN_WORD(&t->native_id, sizeof t->native_id);
+    (void)t;
+}
+
 static void free_record(weft_thread *t)
 {
     struct old_name *o = t->old_names;
@@ -153,8 +166,11 @@ static void free_record(weft_thread *t)
 static void unref(weft_thread *t)
 {
     /* acq_rel: the last owner must see every write made through other references */
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1 && t->kind != KIND_MAIN)
+    WEFT__HAPPENS_BEFORE(&t->refs);
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1 && t->kind != KIND_MAIN) {
+        WEFT__HAPPENS_AFTER(&t->refs);
         free_record(t);
+    }
 }
 
 static void publish_done(weft_thread *t)
@@ -192,12 +208,12 @@ static void tstate_cleanup(struct weft__tstate *ts)
     weft_thread *t = ts->thread;
     if (t && t->kind == KIND_DUMMY) {
         ts->thread = NULL;
-        weft__ilock_acquire(&weft__glock);
+        weft__glock_acquire();
         bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_ALIVE;
         if (listed) registry_remove(t);
         t->os_valid = false;
         atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         publish_done(t);
         if (listed) unref(t);
     }
@@ -223,12 +239,12 @@ int weft__tstate_register(void)
 
 /* ---- fork ------------------------------------------------------------------- */
 
-static void fork_prepare(void) { weft__ilock_acquire(&weft__glock); }
-static void fork_parent(void) { weft__ilock_release(&weft__glock); }
+static void fork_prepare(void) { weft__glock_acquire(); }
+static void fork_parent(void) { weft__glock_release(); }
 
 static void fork_child(void)
 {
-    weft__ilock_reinit(&weft__glock);
+    weft_lock_init(&weft__glock);   /* its holder (prepare) does not exist here */
     weft__ts.tid = 0;
     weft_thread *me = weft__ts.thread;
     if (!me) {
@@ -271,10 +287,14 @@ static void fork_child(void)
 
 /* ---- initialisation ----------------------------------------------------------- */
 
-__attribute__((constructor)) static void thread_module_init(void)
+/* Priority 101 (the earliest for user code): weft is ready before other
+ * constructors of a statically linked program may use it. */
+__attribute__((constructor(101))) static void thread_module_init(void)
 {
     int saved = errno;
+    weft_lock_init(&weft__glock);   /* also tells helgrind/drd its word is atomic */
     main_rec.kind = KIND_MAIN;
+    benign_words(&main_rec);
     atomic_store_explicit(&main_rec.refs, 1, memory_order_relaxed);
     atomic_store_explicit(&main_rec.name, main_name, memory_order_relaxed);
     atomic_store_explicit(&main_rec.ident, weft__self(), memory_order_relaxed);
@@ -282,7 +302,6 @@ __attribute__((constructor)) static void thread_module_init(void)
     atomic_store_explicit(&main_rec.state, ST_ALIVE, memory_order_relaxed);
     main_rec.os = weft__os_thread_self();
     main_rec.os_valid = true;
-    WEFT__BENIGN_WORD(&weft__glock.word, sizeof weft__glock.word);
     weft__ts.thread = &main_rec;
     registry_insert(&main_rec);
     key_ok = weft__os_key_create(&tstate_key, tstate_dtor) == WEFT_OK;
@@ -300,7 +319,7 @@ static void at_exit(void)
         publish_done(me);   /* Python's _shutdown: main_thread().join() returns now */
     for (;;) {
         weft_thread *w = NULL;
-        weft__ilock_acquire(&weft__glock);
+        weft__glock_acquire();
         for (weft_thread *t = registry.head; t; t = t->next) {
             if (t->kind == KIND_THREAD && t != me
                 && !atomic_load_explicit(&t->daemon, memory_order_relaxed)
@@ -310,7 +329,7 @@ static void at_exit(void)
                 break;
             }
         }
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         if (!w) break;
         /* A record still STARTING may fall back to INITIAL if the OS refuses it
          * (nothing wakes &done then), so re-check that every 50 ms. */
@@ -354,6 +373,7 @@ int weft_thread_create(weft_thread **out, weft_thread_fn fn, void *arg,
                                                           memory_order_relaxed)
                                   : true;   /* a foreign thread counts as a dummy: daemon */
     t->kind = KIND_THREAD;
+    benign_words(t);
     atomic_store_explicit(&t->refs, 1, memory_order_relaxed);
     atomic_store_explicit(&t->daemon, daemon, memory_order_relaxed);
     atomic_store_explicit(&t->name, name, memory_order_relaxed);
@@ -368,10 +388,10 @@ int weft_thread_create(weft_thread **out, weft_thread_fn fn, void *arg,
 
 static void run_excepthook(weft_thread *t)
 {
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     weft_excepthook_fn fn = hook_fn;
     void *ud = hook_ud;
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     weft_excepthook_args args = { t, t->fail_code, t->fail_msg ? t->fail_msg : "" };
     if (fn) fn(&args, ud);
     else weft_default_excepthook(&args, NULL);
@@ -384,14 +404,14 @@ static void *thread_main(void *p)
     ts->thread = t;
     atomic_store_explicit(&t->ident, weft__self(), memory_order_relaxed);
     atomic_store_explicit(&t->native_id, current_tid(), memory_order_relaxed);
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     t->os = weft__os_thread_self();
     t->os_valid = true;
     weft__os_set_name(t->os, atomic_load_explicit(&t->name, memory_order_relaxed));
     WEFT__HAPPENS_BEFORE(&t->state);
     /* release: ident and native id are visible to the starter once it reads ALIVE */
     atomic_store_explicit(&t->state, ST_ALIVE, memory_order_release);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     weft__wake(&t->state, WEFT__WAKE_ALL);
 
     t->result = t->fn(t->arg);
@@ -408,12 +428,12 @@ static void *thread_main(void *p)
         (void)weft__os_key_set(tstate_key, NULL);
         ts->registered = false;
     }
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     t->os_valid = false;
     bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_ALIVE;
     if (listed) registry_remove(t);   /* not listed if a fork child unlisted it */
     atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     if (listed) unref(t);             /* the registry's reference */
     publish_done(t);
     ts->thread = NULL;
@@ -426,15 +446,15 @@ int weft_thread_start(weft_thread *t)
     if (!t) return WEFT_EINVAL;
     if (t->kind != KIND_THREAD) return WEFT_ESTATE;
     int saved = errno;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     if (atomic_load_explicit(&t->state, memory_order_relaxed) != ST_INITIAL) {
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         errno = saved;
         return WEFT_ESTATE;
     }
     if (!atexit_registered) {
         if (atexit(at_exit) != 0) {
-            weft__ilock_release(&weft__glock);
+            weft__glock_release();
             errno = saved;
             return WEFT_ENOMEM;
         }
@@ -443,17 +463,17 @@ int weft_thread_start(weft_thread *t)
     atomic_store_explicit(&t->state, ST_STARTING, memory_order_relaxed);
     registry_insert(t);
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed); /* the thread's own */
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
 
     long ss = t->stack_size ? t->stack_size
                             : atomic_load_explicit(&default_stack_size, memory_order_relaxed);
     int rc = weft__os_thread_start(thread_main, t, (size_t)ss);
     if (rc != WEFT_OK) {
-        weft__ilock_acquire(&weft__glock);
+        weft__glock_acquire();
         bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_STARTING;
         if (listed) registry_remove(t);
         atomic_store_explicit(&t->state, ST_INITIAL, memory_order_release);
-        weft__ilock_release(&weft__glock);
+        weft__glock_release();
         if (listed) unref(t);
         unref(t);
         errno = saved;
@@ -549,7 +569,7 @@ int weft_thread_set_name(weft_thread *t, const char *name)
         errno = saved;
         return WEFT_ENOMEM;
     }
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     char *old = atomic_load_explicit(&t->name, memory_order_relaxed);
     if (t->name_heap) {
         node->name = old;
@@ -561,7 +581,7 @@ int weft_thread_set_name(weft_thread *t, const char *name)
     atomic_store_explicit(&t->name, copy, memory_order_release);
     t->name_heap = true;
     if (t->os_valid) weft__os_set_name(t->os, copy);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     free(node);
     errno = saved;
     return WEFT_OK;
@@ -576,12 +596,12 @@ int weft_thread_set_daemon(weft_thread *t, bool daemon)
 {
     if (!t) return WEFT_EINVAL;
     int rc = WEFT_OK;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     if (t->kind != KIND_THREAD || atomic_load_explicit(&t->state, memory_order_relaxed) != ST_INITIAL)
         rc = WEFT_ESTATE;   /* "cannot set daemon status of active thread" */
     else
         atomic_store_explicit(&t->daemon, daemon, memory_order_relaxed);
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     return rc;
 }
 
@@ -666,10 +686,10 @@ int weft__take_failure(char **message_out)
 
 void weft_set_excepthook(weft_excepthook_fn hook, void *userdata)
 {
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     hook_fn = hook;
     hook_ud = hook ? userdata : NULL;
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
 }
 
 void weft_default_excepthook(const weft_excepthook_args *args, void *userdata)
@@ -705,17 +725,18 @@ weft_thread *weft_current_thread(void)
         return NULL;
     }
     t->kind = KIND_DUMMY;
+    benign_words(t);
     atomic_store_explicit(&t->daemon, true, memory_order_relaxed);
     atomic_store_explicit(&t->name, name, memory_order_relaxed);
     t->name_heap = true;
     atomic_store_explicit(&t->ident, weft__self(), memory_order_relaxed);
     atomic_store_explicit(&t->native_id, current_tid(), memory_order_relaxed);
     atomic_store_explicit(&t->state, ST_ALIVE, memory_order_relaxed);
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     t->os = weft__os_thread_self();
     t->os_valid = true;
     registry_insert(t);            /* the registry's reference is the only one */
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     ts->thread = t;
     errno = saved;
     return t;
@@ -728,16 +749,16 @@ weft_thread *weft_main_thread(void)
 
 size_t weft_active_count(void)
 {
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     size_t n = registry.count;
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     return n;
 }
 
 size_t weft_enumerate(weft_thread **out, size_t cap)
 {
     if (!out) cap = 0;
-    weft__ilock_acquire(&weft__glock);
+    weft__glock_acquire();
     size_t n = 0;
     for (weft_thread *t = registry.head; t; t = t->next, n++) {
         if (n < cap) {
@@ -745,7 +766,7 @@ size_t weft_enumerate(weft_thread **out, size_t cap)
             out[n] = t;
         }
     }
-    weft__ilock_release(&weft__glock);
+    weft__glock_release();
     return n;
 }
 

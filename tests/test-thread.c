@@ -197,11 +197,11 @@ TEST(ThreadTests_test_ident_of_no_threading_threads)
 }
 
 static _Atomic int foreign_go;
-static weft_thread *foreign_rec;
+static _Atomic(weft_thread *) foreign_rec;
 static void foreign_wait(void *arg, int i)
 {
     (void)arg; (void)i;
-    foreign_rec = weft_current_thread();
+    atomic_store(&foreign_rec, weft_current_thread());
     atomic_store(&foreign_go, 1);
     while (atomic_load(&foreign_go) != 2) weft_test_sleep(0.0005);
 }
@@ -211,11 +211,12 @@ TEST(ThreadTests_test_foreign_thread)
     atomic_store(&foreign_go, 0);
     weft_test_threads *ft = weft_test_start(1, foreign_wait, NULL);
     WAIT_UNTIL(atomic_load(&foreign_go) == 1, 10);
-    ASSERT_TRUE(listed(foreign_rec));
-    ASSERT_TRUE(weft_thread_is_alive(foreign_rec));
-    ASSERT_RC(weft_thread_join(foreign_rec, 0), WEFT_ESTATE);   /* a dummy */
-    ASSERT_RC(weft_thread_start(foreign_rec), WEFT_ESTATE);
-    ASSERT_RC(weft_thread_set_daemon(foreign_rec, false), WEFT_ESTATE);
+    weft_thread *rec = atomic_load(&foreign_rec);
+    ASSERT_TRUE(listed(rec));
+    ASSERT_TRUE(weft_thread_is_alive(rec));
+    ASSERT_RC(weft_thread_join(rec, 0), WEFT_ESTATE);   /* a dummy */
+    ASSERT_RC(weft_thread_start(rec), WEFT_ESTATE);
+    ASSERT_RC(weft_thread_set_daemon(rec, false), WEFT_ESTATE);
     atomic_store(&foreign_go, 2);
     weft_test_join(ft);
 }

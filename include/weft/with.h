@@ -16,6 +16,7 @@
  * The forms:
  *   WEFT_WITH_LOCK(lock)                     WEFT_WITH_RLOCK(rlock)
  *   WEFT_WITH_CONDITION(cond)                (Condition's lock: __enter__/__exit__)
+ *   WEFT_WITH_SEMAPHORE(sem)                 (Semaphore / BoundedSemaphore)
  *   WEFT_WITH_LOCK_RC(rc, lock)              ... and _RLOCK_RC, _CONDITION_RC:
  *                                            also store the acquire's return code
  *                                            in the int lvalue rc
@@ -62,6 +63,7 @@
 #include "error.h"
 #include "lock.h"
 #include "condition.h"
+#include "semaphore.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 
@@ -134,6 +136,19 @@ WEFT__WITH_DEFINE(condition, weft_condition, weft_condition_acquire, weft_condit
 #define WEFT_WITH_CONDITION(obj_)              WEFT__WITH(condition, obj_, true, WEFT_FOREVER, NULL)
 #define WEFT_WITH_CONDITION_RC(rc_, obj_)      WEFT__WITH(condition, obj_, true, WEFT_FOREVER, &(rc_))
 #define WEFT_WITH_CONDITION_TIMEOUT(rc_, obj_, t_) WEFT__WITH(condition, obj_, true, (t_), &(rc_))
+
+/* Python: `with sem:` (Semaphore/BoundedSemaphore.__enter__ = acquire(),
+ * __exit__ = release()). The _TIMEOUT form follows weft_semaphore_acquire's
+ * timeout rules (WEFT_FOREVER, or seconds; 0 and negatives poll). */
+static inline int weft__with_semaphore_release1(weft_semaphore *s)
+{
+    return weft_semaphore_release(s, 1);
+}
+WEFT__WITH_DEFINE(semaphore, weft_semaphore, weft_semaphore_acquire,
+                  weft__with_semaphore_release1)
+#define WEFT_WITH_SEMAPHORE(obj_)              WEFT__WITH(semaphore, obj_, true, WEFT_FOREVER, NULL)
+#define WEFT_WITH_SEMAPHORE_RC(rc_, obj_)      WEFT__WITH(semaphore, obj_, true, WEFT_FOREVER, &(rc_))
+#define WEFT_WITH_SEMAPHORE_TIMEOUT(rc_, obj_, t_) WEFT__WITH(semaphore, obj_, true, (t_), &(rc_))
 
 WEFT_END_DECLS
 

@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "internal/thread-lock.h"
+#include "weft/lock.h"
 #include "weft/thread.h"
 
 #define WEFT__TS_HIDDEN __attribute__((visibility("hidden")))
@@ -32,8 +32,20 @@ struct weft__tstate {
 
 extern _Thread_local struct weft__tstate weft__ts WEFT__TS_HIDDEN;
 
-/* The one internal lock of thread.c and local.c (registry, names, hook, slots). */
-extern weft__ilock weft__glock WEFT__TS_HIDDEN;
+/* The one lock of thread.c and local.c (registry, names, hook, local slots): a
+ * public weft Lock, as the composites use weft's own primitives. Critical
+ * sections are short and never call user code or block. */
+extern weft_lock weft__glock WEFT__TS_HIDDEN;
+
+static inline void weft__glock_acquire(void)
+{
+    (void)weft_lock_acquire(&weft__glock, true, WEFT_FOREVER); /* cannot fail */
+}
+
+static inline void weft__glock_release(void)
+{
+    (void)weft_lock_release(&weft__glock);
+}
 
 /* Make sure the calling thread's state is cleaned up when it exits (foreign
  * threads; a weft thread cleans up itself). WEFT_OK, WEFT_ENOMEM or WEFT_EAGAIN. */

@@ -54,7 +54,7 @@ static int run(const char *mode, char *out, size_t cap, double *elapsed)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-TEST(nondaemon_thread_is_waited_for)
+TEST(ThreadTests_test_join_nondaemon_on_shutdown)
 {
     char out[1024];
     double el;

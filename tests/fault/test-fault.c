@@ -202,3 +202,31 @@ TEST(local_values)
 {
     sweep(scenario_local);
 }
+
+static void *never_runs(void *arg) { return arg; }
+
+TEST(ThreadTests_test_limbo_cleanup)
+{
+    /* a thread whose OS start fails is not left in enumerate() and can be
+     * started again */
+    size_t before = weft_active_count();
+    weft_thread *t;
+    ASSERT_OK(weft_thread_create(&t, never_runs, (void *)3, NULL));
+    fault_only("pthread_create");
+    fault_arm(1);
+    ASSERT_RC(weft_thread_start(t), WEFT_EAGAIN);
+    ASSERT_TRUE(fault_fired());
+    fault_disarm();
+    fault_only(NULL);
+    ASSERT_EQ(weft_active_count(), before);
+    ASSERT_FALSE(weft_thread_is_alive(t));
+    ASSERT_EQ(weft_thread_ident(t), 0);
+    ASSERT_RC(weft_thread_join(t, 0), WEFT_ESTATE);
+    void *r;
+    ASSERT_RC(weft_thread_result(t, &r), WEFT_ESTATE);
+    ASSERT_OK(weft_thread_start(t));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    ASSERT_OK(weft_thread_result(t, &r));
+    ASSERT_PTR_EQ(r, (void *)3);
+    weft_thread_destroy(t);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* event.c: threading.Event on the wait/wake contract (internal/wait.h).
+ *
+ * State: one 32-bit word, which is also the futex word.
+ *   EV_SET      bit 0: the flag (Python's _flag).
+ *   EV_WAITERS  bit 1: some thread may be sleeping on the word; set by a waiter
+ *               (CAS) before it sleeps, cleared by the set() that wakes them.
+ *   generation  bits 2..31: advanced (modulo 2^30) by every set() that finds
+ *               the flag unset. A waiter remembers the generation it saw on entry;
+ *               a different generation means a set() happened while it waited,
+ *               which is what it reports even if clear() already ran (gh-57711).
+ *
+ * set():   one CAS: flag on, generation + 1, waiters bit off; then, only if the
+ *          waiters bit was on, weft__wake(ALL). No waiters: no system call.
+ * clear(): fetch_and of the flag bit; nothing to wake.
+ * wait():  flag set -> return. Else put the waiters bit in (CAS) and sleep in
+ *          weft__wait(word, that exact value); on every return re-read the word.
+ *
+ * Why no wakeup is lost: a waiter sleeps only with expected == a word that has
+ * EV_WAITERS on and EV_SET off. set() changes the word (new generation) with a
+ * CAS, so a sleeper that had not yet slept finds a different value in weft__wait
+ * and returns at once; one already asleep is woken because set()'s CAS returned
+ * the old word with EV_WAITERS on. If set()'s CAS comes first, the waiter's CAS
+ * (which adds EV_WAITERS) fails, and the re-read shows the flag or the new
+ * generation. A waiter that timed out re-reads the word once more before
+ * reporting WEFT_ETIMEDOUT, so a set() at the deadline still counts.
+ *
+ * Memory order: set()'s CAS is a release and every read that may end a wait is
+ * an acquire, so what the setter wrote before set() is visible to every thread
+ * whose wait returned WEFT_OK.
+ */
+#include <stdatomic.h>
+
+#include "internal/annotate.h"
+#include "internal/clock.h"
+#include "internal/wait.h"
+#include "weft/event.h"
+
+#define EV_SET      0x1u
+#define EV_WAITERS  0x2u
+#define EV_GEN_ONE  0x4u
+#define EV_GEN_MASK (~(EV_SET | EV_WAITERS))
+
+void weft_event_init(weft_event *ev)
+{
+    if (!ev) return;
+    atomic_init(&ev->word, 0);
+    WEFT__BENIGN_WORD(&ev->word, sizeof ev->word);
+}
+
+void weft_event_destroy(weft_event *ev) { (void)ev; }
+
+int weft_event_set(weft_event *ev)
+{
+    if (!ev) return WEFT_EINVAL;
+    uint32_t w = atomic_load_explicit(&ev->word, memory_order_relaxed);
+    uint32_t nw;
+    WEFT__HAPPENS_BEFORE(ev);
+    do {
+        if (w & EV_SET) return WEFT_OK;   /* already set: no waiter can be asleep */
+        nw = ((w & EV_GEN_MASK) + EV_GEN_ONE) | EV_SET;
+    } while (!atomic_compare_exchange_weak_explicit(&ev->word, &w, nw,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+    /* The CAS replaced a word with EV_WAITERS on: every sleeper slept with that
+     * exact value, so this wake reaches them all. */
+    if (w & EV_WAITERS) weft__wake(&ev->word, WEFT__WAKE_ALL);
+    return WEFT_OK;
+}
+
+int weft_event_clear(weft_event *ev)
+{
+    if (!ev) return WEFT_EINVAL;
+    atomic_fetch_and_explicit(&ev->word, ~EV_SET, memory_order_release);
+    return WEFT_OK;
+}
+
+bool weft_event_is_set(const weft_event *ev)
+{
+    if (!ev) return false;
+    uint32_t w = atomic_load_explicit(&((weft_event *)ev)->word, memory_order_acquire);
+    if (w & EV_SET) WEFT__HAPPENS_AFTER(ev);
+    return (w & EV_SET) != 0;
+}
+
+__attribute__((noinline)) static int wait_slow(weft_event *ev, uint32_t w, weft__ns deadline)
+{
+    const uint32_t gen0 = w & EV_GEN_MASK;
+    bool timed_out = false;
+    for (;;) {
+        if ((w & EV_SET) || (w & EV_GEN_MASK) != gen0) {
+            WEFT__HAPPENS_AFTER(ev);
+            return WEFT_OK;
+        }
+        if (timed_out) return WEFT_ETIMEDOUT;
+        if (!(w & EV_WAITERS)) {
+            /* Announce a sleeper; on failure w is the new word: re-check it. */
+            if (!atomic_compare_exchange_weak_explicit(&ev->word, &w, w | EV_WAITERS,
+                                                       memory_order_acquire,
+                                                       memory_order_acquire))
+                continue;
+            w |= EV_WAITERS;
+        }
+        if (weft__wait(&ev->word, w, deadline) == WEFT_ETIMEDOUT) timed_out = true;
+        w = atomic_load_explicit(&ev->word, memory_order_acquire);
+    }
+}
+
+int weft_event_wait(weft_event *ev, double timeout)
+{
+    if (!ev) return WEFT_EINVAL;
+    uint32_t w = atomic_load_explicit(&ev->word, memory_order_acquire);
+    if (w & EV_SET) {
+        WEFT__HAPPENS_AFTER(ev);
+        return WEFT_OK;
+    }
+    weft__ns deadline;
+    switch (weft__timeout_class(timeout)) {
+    case WEFT__T_FOREVER:  deadline = WEFT__NS_FOREVER; break;
+    case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
+    case WEFT__T_ZERO:
+    case WEFT__T_NEGATIVE:
+    case WEFT__T_NAN:      return WEFT_ETIMEDOUT;   /* poll: the flag was unset */
+    case WEFT__T_TOO_BIG:
+    default:
+        if (timeout < 0) return WEFT_ETIMEDOUT;    /* -inf polls, as in CPython */
+        return WEFT_EOVERFLOW;
+    }
+    return wait_slow(ev, w, deadline);
+}
