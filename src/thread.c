@@ -40,7 +40,9 @@
  * Fork: prepare takes weft__glock (so no registry operation is half done), the
  * parent releases it, the child re-initialises it, makes the forking thread's
  * record the main thread (the static main record if the forking thread had none),
- * and marks every other record finished and done, unlisting it.
+ * and marks every other record finished and done, moving it from the registry to
+ * an orphan list that keeps its references (those threads, and possibly their
+ * creators, do not exist in the child; the records stay valid and reachable).
  *
  * errno: every public function that can reach libc saves errno on entry and
  * restores it on return.
@@ -80,6 +82,7 @@ struct weft_thread {
     int kind;                       /* KIND_*, fixed at birth */
     bool name_heap;                 /* name was malloc'd (under weft__glock) */
     bool os_valid;                  /* os may be used (under weft__glock) */
+    bool listed;                    /* in the registry (under weft__glock) */
     weft__os_thread os;
     weft_thread_fn fn;
     void *arg;
@@ -106,6 +109,7 @@ static struct {
     size_t count;
 } registry;                                   /* under weft__glock */
 
+static weft_thread *orphans;                  /* fork child: records of gone threads */
 static WEFT_ATOMIC(unsigned long) name_counter;   /* Python's _counter */
 static WEFT_ATOMIC(long) default_stack_size;
 static weft_excepthook_fn hook_fn;            /* under weft__glock */
@@ -124,6 +128,7 @@ static void registry_insert(weft_thread *t)   /* under lock; takes a reference *
     if (registry.tail) registry.tail->next = t; else registry.head = t;
     registry.tail = t;
     registry.count++;
+    t->listed = true;
 }
 
 /* Under lock; the caller drops the registry's reference after unlocking. */
@@ -133,6 +138,7 @@ static void registry_remove(weft_thread *t)
     if (t->next) t->next->prev = t->prev; else registry.tail = t->prev;
     t->prev = t->next = NULL;
     registry.count--;
+    t->listed = false;
 }
 
 /* helgrind/drd: the record's atomic words are only accessed atomically; the data
@@ -209,7 +215,7 @@ static void tstate_cleanup(struct weft__tstate *ts)
     if (t && t->kind == KIND_DUMMY) {
         ts->thread = NULL;
         weft__glock_acquire();
-        bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_ALIVE;
+        bool listed = t->listed;
         if (listed) registry_remove(t);
         t->os_valid = false;
         atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
@@ -251,7 +257,7 @@ static void fork_child(void)
         /* A foreign thread without a record forked: it takes the static record. */
         me = &main_rec;
         weft__ts.thread = me;
-        if (main_rec.prev || main_rec.next || registry.head == &main_rec) {
+        if (main_rec.listed) {
             registry_remove(&main_rec);
             atomic_fetch_sub_explicit(&main_rec.refs, 1, memory_order_relaxed);
         }
@@ -273,13 +279,15 @@ static void fork_child(void)
         if (t != me) {
             registry_remove(t);
             t->os_valid = false;
-            uint32_t st = atomic_load_explicit(&t->state, memory_order_relaxed);
             atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
             atomic_store_explicit(&t->done, DONE_YES, memory_order_relaxed);
-            /* the thread (and its reference) does not exist in the child */
-            if (t->kind == KIND_THREAD && (st == ST_ALIVE || st == ST_STARTING))
-                unref(t);
-            unref(t); /* the registry's reference */
+            /* The thread does not exist here and its creator may not either: the
+             * record keeps the registry's (and the thread's own) reference and
+             * moves to the orphan list, so it stays valid and reachable (no
+             * leak report) for whoever still holds a handle. */
+            t->prev = NULL;
+            t->next = orphans;
+            orphans = t;
         }
         t = next;
     }
@@ -430,7 +438,7 @@ static void *thread_main(void *p)
     }
     weft__glock_acquire();
     t->os_valid = false;
-    bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_ALIVE;
+    bool listed = t->listed;
     if (listed) registry_remove(t);   /* not listed if a fork child unlisted it */
     atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
     weft__glock_release();
@@ -470,7 +478,7 @@ int weft_thread_start(weft_thread *t)
     int rc = weft__os_thread_start(thread_main, t, (size_t)ss);
     if (rc != WEFT_OK) {
         weft__glock_acquire();
-        bool listed = atomic_load_explicit(&t->state, memory_order_relaxed) == ST_STARTING;
+        bool listed = t->listed;
         if (listed) registry_remove(t);
         atomic_store_explicit(&t->state, ST_INITIAL, memory_order_release);
         weft__glock_release();

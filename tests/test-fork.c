@@ -221,3 +221,40 @@ TEST(ThreadTests_test_is_alive_after_fork)
         weft_thread_destroy(t);
     }
 }
+
+static _Atomic int fork_go;
+static void *fork_and_check(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&fork_go)) weft_test_sleep(0.0002);
+    pid_t pid = fork();
+    if (pid == 0) {
+        weft_thread *me = weft_current_thread();
+        /* only the forking thread survives; it is the main thread */
+        int rc = (me && weft_main_thread() == me && weft_active_count() == 1) ? 0 : 40;
+        exit(rc);
+    }
+    return (void *)(intptr_t)(pid < 0 ? -1 : wait_child(pid));
+}
+
+TEST(ThreadJoinOnShutdown_test_reinit_tls_after_fork)
+{
+    /* several threads fork at the same time. The handles are static: in a child
+     * the main thread's stack is no root for LeakSanitizer, and records of
+     * threads that finished before the fork are held only by these handles. */
+    fflush(NULL);
+    static weft_thread *ts[8];
+    atomic_store(&fork_go, 0);
+    for (int i = 0; i < 8; i++) {
+        ASSERT_OK(weft_thread_create(&ts[i], fork_and_check, NULL, NULL));
+        ASSERT_OK(weft_thread_start(ts[i]));
+    }
+    atomic_store(&fork_go, 1);
+    for (int i = 0; i < 8; i++) {
+        void *r;
+        ASSERT_OK(weft_thread_join(ts[i], WEFT_FOREVER));
+        ASSERT_OK(weft_thread_result(ts[i], &r));
+        ASSERT_EQ((intptr_t)r, 0);
+        weft_thread_destroy(ts[i]);
+    }
+}
