@@ -1232,3 +1232,54 @@ SLOW_TEST(stress_conservation_random_shutdowns)
         stress_round(total, after, (round & 1) != 0);
     }
 }
+
+/* The drop callback runs after blocked putters were woken: a callback that waits
+ * for a blocked putter to fail must not deadlock. */
+struct wake_first { weft_queue *q; atomic_int started; atomic_int put_rc; atomic_int put_done; };
+
+static void wf_putter(void *arg, int i)
+{
+    struct wake_first *w = arg;
+    atomic_store(&w->started, 1);
+    atomic_store(&w->put_rc, weft_queue_put(w->q, I2P(2), true, WEFT_FOREVER));
+    atomic_store(&w->put_done, 1);
+}
+
+static void wf_drop(void *item, void *ud)
+{
+    struct wake_first *w = ud;
+    WAIT_UNTIL(atomic_load(&w->put_done), 30);
+}
+
+TEST(immediate_shutdown_wakes_putters_before_dropping)
+{
+    struct wake_first w = { 0 };
+    weft_queue_attr a = { .maxsize = 1, .drop = wf_drop, .drop_userdata = &w };
+    ASSERT_OK(weft_queue_create_attr(&w.q, &a));
+    ASSERT_OK(weft_queue_put_nowait(w.q, I2P(1)));
+    weft_test_threads *ts = weft_test_start(1, wf_putter, &w);
+    WAIT_UNTIL(atomic_load(&w.started), 10);
+    weft_test_sleep(0.01); /* let it block; the result does not depend on it */
+    ASSERT_OK(weft_queue_shutdown(w.q, true));
+    weft_test_join(ts);
+    ASSERT_RC(atomic_load(&w.put_rc), WEFT_ESHUTDOWN);
+    ASSERT_EQ(weft_queue_qsize(w.q), 0);
+    weft_queue_destroy(w.q);
+}
+
+/* Deviation: maxsize set to 0 makes the queue unbounded and releases a blocked
+ * putter (CPython's put loop would wait forever on `qsize() >= 0`). */
+TEST(set_maxsize_zero_makes_unbounded)
+{
+    struct pending p = { make(WEFT_QUEUE_FIFO, 1), 1, 0 };
+    ASSERT_OK(weft_queue_put_nowait(p.q, I2P(1)));
+    weft_test_threads *ts = weft_test_start(1, put_two, &p);
+    WAIT_UNTIL(atomic_load(&p.started), 10);
+    ASSERT_OK(weft_queue_set_maxsize(p.q, 0));
+    weft_test_join(ts);
+    ASSERT_OK(atomic_load(&p.rc));
+    ASSERT_FALSE(weft_queue_full(p.q));
+    ASSERT_OK(weft_queue_put_nowait(p.q, I2P(3)));
+    ASSERT_EQ(weft_queue_qsize(p.q), 3);
+    weft_queue_destroy(p.q);
+}

@@ -134,8 +134,9 @@ WEFT_API void weft_queue_destroy(weft_queue *q);
  *           WEFT_ESHUTDOWN if the queue is shut down, checked first, and again
  *           after every wakeup while waiting (Python: ShutDown);
  *           WEFT_EFULL if full and block is false, or the timeout expired
- *           (Python: Full); WEFT_EINVAL for q NULL or a bad timeout on a bounded
- *           queue (even if there is room, as Python); WEFT_EOVERFLOW for a timeout
+ *           (Python: Full); WEFT_EINVAL for q NULL or a bad timeout with block
+ *           true on a bounded queue (even if there is room, as Python);
+ *           WEFT_EOVERFLOW for a timeout
  *           above WEFT_TIMEOUT_MAX when it has to wait; WEFT_ENOMEM.
  *           On any error the queue is unchanged.
  * Threads:  any thread; may block.
@@ -153,7 +154,8 @@ WEFT_API int weft_queue_put_nowait(weft_queue *q, void *item);
  *           first and after every wakeup), or was shut down immediately (Python:
  *           ShutDown); WEFT_EEMPTY if empty and block is false, or the timeout
  *           expired (Python: Empty); WEFT_EINVAL for q or out NULL, or a bad
- *           timeout (even if an item is available, as Python); WEFT_EOVERFLOW for
+ *           timeout with block true (even if an item is available, as Python,
+ *           but after the shutdown check); WEFT_EOVERFLOW for
  *           a timeout above WEFT_TIMEOUT_MAX when it has to wait.
  *           On any error the queue is unchanged.
  * Threads:  any thread; may block.
@@ -209,8 +211,8 @@ WEFT_API bool weft_queue_full(weft_queue *q);
 WEFT_API long weft_queue_maxsize(weft_queue *q);
 
 /* weft_queue_set_maxsize: Python's assignment q.maxsize = n. Takes effect for
- * later puts; an item already in the queue stays even if it is now over the
- * limit. Returns WEFT_OK; WEFT_EINVAL for NULL.
+ * later puts (<= 0: unbounded from now on); an item already in the queue stays
+ * even if it is now over the limit. Returns WEFT_OK; WEFT_EINVAL for NULL.
  * Deviation: blocked putters are woken to re-check (Python does not wake them).
  */
 WEFT_API int weft_queue_set_maxsize(weft_queue *q, long maxsize);
