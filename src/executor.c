@@ -166,6 +166,12 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
     atomic_init(&ex->shutdown, false);
     atomic_init(&ex->broken, false);
     atomic_init(&ex->nthreads_pub, 0);
+    /* Atomic words read without the lock (spinners, queries). */
+    WEFT__BENIGN_WORD(&ex->nqueued, sizeof ex->nqueued);
+    WEFT__BENIGN_WORD(&ex->free, sizeof ex->free);
+    WEFT__BENIGN_WORD(&ex->shutdown, sizeof ex->shutdown);
+    WEFT__BENIGN_WORD(&ex->broken, sizeof ex->broken);
+    WEFT__BENIGN_WORD(&ex->nthreads_pub, sizeof ex->nthreads_pub);
     ex->max_workers = a.max_workers ? a.max_workers : executor_default_workers();
     ex->initializer = a.initializer;
     ex->initarg = a.initarg;
@@ -438,7 +444,11 @@ struct chunk {
 
 static void chunk_unref(struct chunk *c)
 {
-    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) free(c);
+    WEFT__HAPPENS_BEFORE(&c->refs);
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
+        WEFT__HAPPENS_AFTER(&c->refs);
+        free(c);
+    }
 }
 
 static void chunk_done(weft_future *f, void *ud)
@@ -499,6 +509,7 @@ int weft_executor_map(weft_executor *ex, weft_task_fn fn, void *const *args, siz
                 break;
             }
             atomic_init(&c->refs, 2);
+            WEFT__BENIGN_WORD(&c->refs, sizeof c->refs);
             c->fn = fn;
             memcpy(c->slots, args + start, cnt * sizeof(void *));
             c->results = c->slots + cnt;

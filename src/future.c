@@ -5,21 +5,26 @@
  * ------
  * State word (enum weft_future_state): PENDING -> RUNNING, PENDING -> CANCELLED,
  * CANCELLED -> CANCELLED_AND_NOTIFIED, PENDING|RUNNING -> FINISHED; no other
- * transition (Python's _base.Future). Every transition happens with f->lock held,
+ * transition (Python's _base.Future). Every transition happens with the future's
+ * stripe lock held (internal/future.h: 64 lock + condition pairs, picked
+ * by address, so a future is 80 bytes instead of carrying a lock and a condition),
  * so transitions are serialised and a waiter installed under the lock either sees
- * the final state or is on the list the transition walks.
+ * the final state or is on the list the transition walks. "The lock" below is
+ * the stripe lock.
  *
  * Lock-free readers. result(), done(), ... first read the state with acquire
  * order. The completer writes result / fail_code / fail_msg before the release
  * store of FINISHED (under the lock), so a reader that sees FINISHED without the
  * lock also sees the outcome. That makes result() on a done future two loads.
  *
- * Waking. result()/exception() waiters sleep on f->cond (a weft_condition over
- * f->lock) and count themselves in f->nwaiting under the lock. A transition to a
+ * Waking. result()/exception() waiters sleep on the stripe's condition and count
+ * themselves in f->nwaiting under the lock. A transition to a
  * done state is made under the lock and then notify_all is called under the same
  * lock hold if nwaiting > 0: a waiter checked the state under the lock before
  * waiting, and weft_condition_wait releases the lock atomically with enqueueing
- * the waiter, so no wakeup is lost. Installed wait()/as_completed() waiters are
+ * the waiter, so no wakeup is lost. A notify_all meant for another future of the
+ * same stripe only makes a waiter re-check its own state and wait again for the
+ * time left. Installed wait()/as_completed() waiters are
  * told under the lock too (weft__waiter_notify), only by set_result,
  * set_exception and set_running_or_notify_cancel (never by cancel), as in Python.
  *
@@ -42,7 +47,45 @@
 #include "internal/clock.h"
 #include "internal/failure.h"
 #include "internal/future.h"
+#include "internal/os.h"
 #include "weft/thread.h"
+
+struct weft__fstripe weft__fstripes[WEFT__FSTRIPES];
+
+static void reset_stripes(void)
+{
+    for (int i = 0; i < WEFT__FSTRIPES; i++) {
+        weft_lock_init(&weft__fstripes[i].lock);
+        weft_condition_init_lock(&weft__fstripes[i].cond, &weft__fstripes[i].lock);
+    }
+}
+
+/* Bind each stripe's condition to its lock before main() (priority after the
+ * thread registry's 101). In a child of fork() the stripes are reset: a stripe
+ * lock held by a parent thread that does not exist in the child would otherwise
+ * block every future of that stripe forever (CPython re-creates its global
+ * shutdown lock after fork for the same reason). Waiters of the parent's other
+ * threads do not exist in the child either, so dropping them is right. */
+__attribute__((constructor(102))) static void init_stripes(void)
+{
+    reset_stripes();
+    (void)weft__os_atfork(NULL, NULL, reset_stripes);
+}
+
+/* Iterations result()/exception() re-read the state before sleeping (a pause
+ * each, 40-75 ns on the test machine): docs/design/futures.md. */
+#ifndef RESULT_SPIN
+#define RESULT_SPIN 100
+#endif
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 static char *dup_str(const char *s)
 {
@@ -75,15 +118,15 @@ weft_future *weft__future_new(uint32_t refs)
     if (!f) return NULL;
     atomic_init(&f->state, WEFT_FUTURE_PENDING);
     atomic_init(&f->refs, refs);
-    weft_lock_init(&f->lock);
-    weft_condition_init_lock(&f->cond, &f->lock);
+    /* Only ever accessed atomically (lock-free readers of state, refcount). */
+    WEFT__BENIGN_WORD(&f->state, sizeof f->state);
+    WEFT__BENIGN_WORD(&f->refs, sizeof f->refs);
     f->nwaiting = 0;
     f->result = NULL;
     f->fail_code = 0;
     f->fail_msg = NULL;
     f->dtor = NULL;
     f->cbs = NULL;
-    f->cbs_tail = &f->cbs;
     f->waiters = NULL;
     f->fn = NULL;
     f->arg = NULL;
@@ -121,8 +164,6 @@ void weft_future_unref(weft_future *f)
         n = c->next;
         free(c);
     }
-    weft_condition_destroy(&f->cond);
-    weft_lock_destroy(&f->lock);
     free(f);
 }
 
@@ -134,9 +175,9 @@ void weft_future_destroy(weft_future *f)
 int weft_future_set_result_destructor(weft_future *f, void (*dtor)(void *result))
 {
     if (!f) return WEFT_EINVAL;
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     f->dtor = dtor;
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     return WEFT_OK;
 }
 
@@ -211,14 +252,15 @@ int weft_future_add_done_callback(weft_future *f, weft_future_callback fn, void 
     c->next = NULL;
     c->fn = fn;
     c->userdata = userdata;
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     if (!state_done(atomic_load_explicit(&f->state, memory_order_relaxed))) {
-        *f->cbs_tail = c;
-        f->cbs_tail = &c->next;
-        weft_lock_release(&f->lock);
+        weft__cb **pp = &f->cbs;
+        while (*pp) pp = &(*pp)->next;
+        *pp = c;
+        weft__funlock(f);
         return WEFT_OK;
     }
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     free(c);
     char *saved_msg = NULL;
     int saved = weft__take_failure(&saved_msg);
@@ -239,7 +281,7 @@ static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
 {
     WEFT__HAPPENS_BEFORE(&f->state);
     atomic_store_explicit(&f->state, s, memory_order_release);
-    if (f->nwaiting) weft_condition_notify_all(&f->cond);
+    if (f->nwaiting) weft_condition_notify_all(weft__fcond(f));
     if (ev)
         for (weft__wlink *l = f->waiters; l; l = l->next)
             weft__waiter_notify(l, (enum weft__fevent)ev);
@@ -247,7 +289,6 @@ static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
     if (state_done(s)) {
         list = f->cbs;
         f->cbs = NULL;
-        f->cbs_tail = &f->cbs;
     }
     return list;
 }
@@ -255,18 +296,18 @@ static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
 int weft_future_cancel(weft_future *f)
 {
     if (!f) return WEFT_EINVAL;
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     if (s == WEFT_FUTURE_RUNNING || s == WEFT_FUTURE_FINISHED) {
-        weft_lock_release(&f->lock);
+        weft__funlock(f);
         return WEFT_ESTATE;
     }
     if (state_cancelled(s)) {
-        weft_lock_release(&f->lock);
+        weft__funlock(f);
         return WEFT_OK;
     }
     weft__cb *list = transition_locked(f, WEFT_FUTURE_CANCELLED, 0);
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     run_callbacks(f, list);
     return WEFT_OK;
 }
@@ -274,7 +315,7 @@ int weft_future_cancel(weft_future *f)
 int weft_future_set_running_or_notify_cancel(weft_future *f)
 {
     if (!f) return WEFT_EINVAL;
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     int rc;
     if (s == WEFT_FUTURE_CANCELLED) {
@@ -286,16 +327,16 @@ int weft_future_set_running_or_notify_cancel(weft_future *f)
     } else {
         rc = WEFT_ESTATE;
     }
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     return rc;
 }
 
 static int finish(weft_future *f, void *result, int code, char *msg)
 {
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     if (s != WEFT_FUTURE_PENDING && s != WEFT_FUTURE_RUNNING) {
-        weft_lock_release(&f->lock);
+        weft__funlock(f);
         free(msg);
         return WEFT_ESTATE;
     }
@@ -304,7 +345,7 @@ static int finish(weft_future *f, void *result, int code, char *msg)
     f->fail_msg = msg;
     weft__cb *list = transition_locked(f, WEFT_FUTURE_FINISHED,
                                        code ? WEFT__EV_EXCEPTION : WEFT__EV_RESULT);
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     run_callbacks(f, list);
     return WEFT_OK;
 }
@@ -349,8 +390,20 @@ static int wait_done(weft_future *f, double timeout, uint32_t *state)
         *state = s;
         return WEFT_OK;
     }
+    /* Spin briefly first: a task that is about to finish (the common case when a
+     * caller waits right after submitting a short task) is then picked up
+     * without sleeping and without a futex wake by the completer. */
+    for (int i = 0; i < RESULT_SPIN; i++) {
+        cpu_relax();
+        s = load_state(f);
+        if (state_done(s)) {
+            WEFT__HAPPENS_AFTER(&f->state);
+            *state = s;
+            return WEFT_OK;
+        }
+    }
     weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER : weft__deadline_after(timeout);
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     for (;;) {
         s = atomic_load_explicit(&f->state, memory_order_relaxed);
         if (state_done(s)) break;
@@ -360,14 +413,14 @@ static int wait_done(weft_future *f, double timeout, uint32_t *state)
             if (!(left > 0)) break;
         }
         f->nwaiting++;
-        int rc = weft_condition_wait(&f->cond, left);
+        int rc = weft_condition_wait(weft__fcond(f), left);
         f->nwaiting--;
         if (rc == WEFT_ETIMEDOUT) {
             s = atomic_load_explicit(&f->state, memory_order_relaxed);
             break;
         }
     }
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     *state = s;
     return WEFT_OK;
 }

@@ -89,7 +89,7 @@ static bool done_state(uint32_t s)
 static bool install(struct weft__waiter *w, weft_future *f, size_t i, weft__wlink *l,
                     bool *exc)
 {
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     bool done = done_state(s);
     if (done) {
@@ -111,18 +111,18 @@ static bool install(struct weft__waiter *w, weft_future *f, size_t i, weft__wlin
         w->pending++;
         weft_lock_release(&w->lock);
     }
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     return done;
 }
 
 static void uninstall(weft_future *f, weft__wlink *l)
 {
     if (!l->linked) return;
-    weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    weft__flock(f);
     if (l->prev) l->prev->next = l->next;
     else f->waiters = l->next;
     if (l->next) l->next->prev = l->prev;
-    weft_lock_release(&f->lock);
+    weft__funlock(f);
     l->linked = false;
 }
 

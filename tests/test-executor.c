@@ -113,9 +113,11 @@ TEST(ExecutorTest_test_map_timeout)
     ASSERT_OK(weft_future_set_result(open, NULL));
     args[0] = args[1] = open;
     size_t failed = 0;
+    /* Long enough (scaled) for the two open tasks to finish on a slow run. */
+    double timeout = 0.2 * weft_test_factor();
     double t0 = weft_test_now();
-    ASSERT_RC(weft_executor_map(ex, gated_task, args, 3, res, 0.1, 1, &failed), WEFT_ETIMEDOUT);
-    ASSERT_ELAPSED_AT_LEAST(t0, 0.1);
+    ASSERT_RC(weft_executor_map(ex, gated_task, args, 3, res, timeout, 1, &failed), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_LEAST(t0, timeout);
     ASSERT_EQ(failed, 2);
     ASSERT_EQ((intptr_t)res[0], 1);
     ASSERT_EQ((intptr_t)res[1], 1);
@@ -292,6 +294,7 @@ static void *short_task(void *arg)
 {
     volatile int x = 0;
     for (int i = 0; i < 20000; i++) x += i;
+    if (x == -1) return NULL;
     return arg;
 }
 
@@ -595,6 +598,40 @@ TEST(ExecutorDeadlockTest_test_error_during_func_exec_on_worker)
     weft_executor_destroy(ex);
 }
 
+static uint64_t task_ident;
+static void *ident_task(void *arg)
+{
+    task_ident = weft_get_ident();
+    weft_future_result(arg, WEFT_FOREVER, NULL);
+    return NULL;
+}
+
+static uint64_t cb_ident;
+static void ident_cb(weft_future *f, void *ud)
+{
+    cb_ident = weft_get_ident();
+}
+
+TEST(ExecutorTest_test_callback_runs_in_worker)
+{
+    /* Python: callbacks run in the thread that completes the future. */
+    weft_executor *ex = mkexec(1);
+    weft_future *gate, *f;
+    ASSERT_OK(weft_future_create(&gate));
+    ASSERT_OK(weft_executor_submit(ex, ident_task, gate, &f));
+    WAIT_UNTIL(weft_future_running(f), 10.0);
+    ASSERT_OK(weft_future_add_done_callback(f, ident_cb, NULL));
+    ASSERT_OK(weft_future_set_result(gate, NULL));
+    ASSERT_OK(weft_future_result(f, WEFT_FOREVER, NULL));
+    ASSERT_OK(weft_executor_shutdown(ex, true, false)); /* the callback has returned */
+    ASSERT_NE(cb_ident, 0);
+    ASSERT_EQ(cb_ident, task_ident);
+    ASSERT_NE(cb_ident, weft_get_ident());
+    weft_future_unref(f);
+    weft_future_unref(gate);
+    weft_executor_destroy(ex);
+}
+
 /* A task that submits to its own executor and waits (allowed with > 1 worker). */
 static weft_executor *nested_ex;
 static void *nested_task(void *arg)
@@ -621,61 +658,125 @@ TEST(ExecutorTest_test_submit_from_worker)
 
 /* ---- misuse matrix ------------------------------------------------------------------------ */
 
-TEST(Misuse_executor_create)
+TEST(Misuse_executor_create_null_out)
 {
     weft_executor_attr a = { 0 };
     ASSERT_RC(weft_executor_create(NULL, &a), WEFT_EINVAL);
     ASSERT_RC(weft_executor_create(NULL, NULL), WEFT_EINVAL);
 }
 
-TEST(Misuse_executor_submit_null)
+TEST(Misuse_executor_create_negative_workers)
+{
+    weft_executor *ex = (weft_executor *)0x1;
+    weft_executor_attr a = { -1, NULL, NULL, NULL };
+    ASSERT_RC(weft_executor_create(&ex, &a), WEFT_EINVAL);
+    ASSERT_PTR_EQ(ex, (weft_executor *)0x1);
+}
+
+static void submit_misuse(weft_executor *ex, weft_task_fn fn, weft_future **out, int expect)
+{
+    weft_future *sentinel = (weft_future *)0x1;
+    if (out) *out = sentinel;
+    ASSERT_RC(weft_executor_submit(ex, fn, NULL, out), expect);
+    if (out) ASSERT_PTR_EQ(*out, sentinel);
+}
+
+TEST(Misuse_executor_submit_null_executor)
+{
+    weft_future *f;
+    submit_misuse(NULL, pow2_task, &f, WEFT_EINVAL);
+}
+
+TEST(Misuse_executor_submit_null_fn)
 {
     weft_executor *ex = mkexec(2);
-    weft_future *f = (weft_future *)0x1;
-    ASSERT_RC(weft_executor_submit(NULL, pow2_task, NULL, &f), WEFT_EINVAL);
-    ASSERT_RC(weft_executor_submit(ex, NULL, NULL, &f), WEFT_EINVAL);
-    ASSERT_RC(weft_executor_submit(ex, pow2_task, NULL, NULL), WEFT_EINVAL);
-    ASSERT_PTR_EQ(f, (weft_future *)0x1);
+    weft_future *f;
+    submit_misuse(ex, NULL, &f, WEFT_EINVAL);
+    ASSERT_EQ(weft_executor_thread_count(ex), 0);
+    weft_executor_destroy(ex);
+}
+
+TEST(Misuse_executor_submit_null_out)
+{
+    weft_executor *ex = mkexec(2);
+    submit_misuse(ex, pow2_task, NULL, WEFT_EINVAL);
     ASSERT_EQ(weft_executor_thread_count(ex), 0);
     ASSERT_FALSE(weft_executor_is_shutdown(ex));
     weft_executor_destroy(ex);
-}
-
-TEST(Misuse_executor_map_bad_arguments)
-{
-    weft_executor *ex = mkexec(2);
-    void *a[2] = { 0 }, *r[2] = { (void *)5, (void *)5 };
-    ASSERT_RC(weft_executor_map(NULL, pow2_task, a, 2, r, WEFT_FOREVER, 1, NULL), WEFT_EINVAL);
-    ASSERT_RC(weft_executor_map(ex, NULL, a, 2, r, WEFT_FOREVER, 1, NULL), WEFT_EINVAL);
-    ASSERT_RC(weft_executor_map(ex, pow2_task, NULL, 2, r, WEFT_FOREVER, 1, NULL), WEFT_EINVAL);
-    ASSERT_RC(weft_executor_map(ex, pow2_task, a, 2, NULL, WEFT_FOREVER, 1, NULL), WEFT_EINVAL);
-    ASSERT_RC(weft_executor_map(ex, pow2_task, a, 2, r, INFINITY, 1, NULL), WEFT_EOVERFLOW);
-    ASSERT_RC(weft_executor_map(ex, pow2_task, a, 2, r, WEFT_TIMEOUT_MAX * 4, 1, NULL), WEFT_EOVERFLOW);
-    ASSERT_EQ((intptr_t)r[0], 5);
-    ASSERT_EQ((intptr_t)r[1], 5);
-    ASSERT_EQ(weft_executor_thread_count(ex), 0); /* nothing was submitted */
-    weft_executor_destroy(ex);
-}
-
-TEST(Misuse_executor_null_queries)
-{
-    ASSERT_RC(weft_executor_shutdown(NULL, true, false), WEFT_EINVAL);
-    weft_executor_destroy(NULL);
-    ASSERT_EQ(weft_executor_max_workers(NULL), 0);
-    ASSERT_EQ(weft_executor_thread_count(NULL), 0);
-    ASSERT_FALSE(weft_executor_broken(NULL));
-    ASSERT_FALSE(weft_executor_is_shutdown(NULL));
 }
 
 TEST(Misuse_executor_submit_after_shutdown)
 {
     weft_executor *ex = mkexec(2);
     ASSERT_OK(weft_executor_shutdown(ex, false, false));
-    weft_future *f = (weft_future *)0x1;
-    ASSERT_RC(weft_executor_submit(ex, pow2_task, NULL, &f), WEFT_ESHUTDOWN);
-    ASSERT_PTR_EQ(f, (weft_future *)0x1);
+    weft_future *f;
+    submit_misuse(ex, pow2_task, &f, WEFT_ESHUTDOWN);
     ASSERT_EQ(weft_executor_thread_count(ex), 0);
     weft_executor_destroy(ex);
+}
+
+static void map_misuse(weft_executor *ex, weft_task_fn fn, void *const *a, void **r, double timeout,
+                       int expect)
+{
+    void *res[2] = { (void *)5, (void *)5 };
+    size_t failed = 77;
+    ASSERT_RC(weft_executor_map(ex, fn, a, 2, r ? res : NULL, timeout, 1, &failed), expect);
+    ASSERT_EQ((intptr_t)res[0], 5);
+    ASSERT_EQ((intptr_t)res[1], 5);
+    ASSERT_EQ(failed, 77);
+    if (ex) ASSERT_EQ(weft_executor_thread_count(ex), 0); /* nothing was submitted */
+}
+
+TEST(Misuse_executor_map_null_executor)
+{
+    void *a[2] = { 0 };
+    map_misuse(NULL, pow2_task, a, (void **)1, WEFT_FOREVER, WEFT_EINVAL);
+}
+
+TEST(Misuse_executor_map_null_fn)
+{
+    weft_executor *ex = mkexec(2);
+    void *a[2] = { 0 };
+    map_misuse(ex, NULL, a, (void **)1, WEFT_FOREVER, WEFT_EINVAL);
+    weft_executor_destroy(ex);
+}
+
+TEST(Misuse_executor_map_null_args)
+{
+    weft_executor *ex = mkexec(2);
+    map_misuse(ex, pow2_task, NULL, (void **)1, WEFT_FOREVER, WEFT_EINVAL);
+    weft_executor_destroy(ex);
+}
+
+TEST(Misuse_executor_map_null_results)
+{
+    weft_executor *ex = mkexec(2);
+    void *a[2] = { 0 };
+    map_misuse(ex, pow2_task, a, NULL, WEFT_FOREVER, WEFT_EINVAL);
+    weft_executor_destroy(ex);
+}
+
+TEST(Misuse_executor_map_timeout_too_big)
+{
+    weft_executor *ex = mkexec(2);
+    void *a[2] = { 0 };
+    map_misuse(ex, pow2_task, a, (void **)1, INFINITY, WEFT_EOVERFLOW);
+    map_misuse(ex, pow2_task, a, (void **)1, WEFT_TIMEOUT_MAX * 4, WEFT_EOVERFLOW);
+    weft_executor_destroy(ex);
+}
+
+TEST(Misuse_executor_shutdown_null)
+{
+    ASSERT_RC(weft_executor_shutdown(NULL, true, false), WEFT_EINVAL);
+    weft_executor_destroy(NULL);
+}
+
+TEST(Misuse_executor_null_queries)
+{
+    ASSERT_EQ(weft_executor_max_workers(NULL), 0);
+    ASSERT_EQ(weft_executor_thread_count(NULL), 0);
+    ASSERT_FALSE(weft_executor_broken(NULL));
+    ASSERT_FALSE(weft_executor_is_shutdown(NULL));
 }
 
 /* ---- stress -------------------------------------------------------------------------------- */

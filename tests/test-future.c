@@ -421,29 +421,83 @@ TEST(FutureTests_test_result_destructor)
 
 /* ---- misuse matrix -------------------------------------------------------- */
 
-TEST(Misuse_future_null_handles)
+/* One case per (function, bad input); each checks the code and that nothing
+ * changed. */
+
+TEST(Misuse_future_create_null_out)
 {
     ASSERT_RC(weft_future_create(NULL), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_ref_unref_null)
+{
     ASSERT_PTR_EQ(weft_future_ref(NULL), NULL);
     weft_future_unref(NULL);
     weft_future_destroy(NULL);
+}
+
+TEST(Misuse_future_cancel_null)
+{
     ASSERT_RC(weft_future_cancel(NULL), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_queries_null)
+{
     ASSERT_FALSE(weft_future_cancelled(NULL));
     ASSERT_FALSE(weft_future_running(NULL));
     ASSERT_FALSE(weft_future_done(NULL));
     ASSERT_RC(weft_future_state(NULL), WEFT_EINVAL);
-    ASSERT_RC(weft_future_result(NULL, 0, NULL), WEFT_EINVAL);
-    ASSERT_RC(weft_future_exception(NULL, 0, NULL, NULL), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_result_null)
+{
+    void *v = (void *)0x5;
+    ASSERT_RC(weft_future_result(NULL, 0, &v), WEFT_EINVAL);
+    ASSERT_PTR_EQ(v, (void *)0x5);
+}
+
+TEST(Misuse_future_result_null_out_allowed)
+{
+    weft_future *f = mk_success(3);
+    ASSERT_OK(weft_future_result(f, 0, NULL));
+    weft_future_unref(f);
+}
+
+TEST(Misuse_future_exception_null)
+{
+    int code = 7;
+    ASSERT_RC(weft_future_exception(NULL, 0, &code, NULL), WEFT_EINVAL);
+    ASSERT_EQ(code, 7);
+}
+
+TEST(Misuse_future_set_running_null)
+{
     ASSERT_RC(weft_future_set_running_or_notify_cancel(NULL), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_set_result_null)
+{
     ASSERT_RC(weft_future_set_result(NULL, NULL), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_set_exception_null)
+{
     ASSERT_RC(weft_future_set_exception(NULL, WEFT_EFAIL, "x"), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_set_result_destructor_null)
+{
     ASSERT_RC(weft_future_set_result_destructor(NULL, NULL), WEFT_EINVAL);
+}
+
+TEST(Misuse_future_add_done_callback_null_future)
+{
+    ASSERT_RC(weft_future_add_done_callback(NULL, record_cb, NULL), WEFT_EINVAL);
 }
 
 TEST(Misuse_future_add_done_callback_null_fn)
 {
     weft_future *f = mk(WEFT_FUTURE_PENDING);
-    ASSERT_RC(weft_future_add_done_callback(NULL, record_cb, NULL), WEFT_EINVAL);
     ASSERT_RC(weft_future_add_done_callback(f, NULL, NULL), WEFT_EINVAL);
     struct cbrec r = { 0 };
     ASSERT_OK(weft_future_add_done_callback(f, record_cb, &r));
@@ -465,10 +519,16 @@ TEST(Misuse_future_set_result_twice)
 {
     weft_future *f = mk_success(3);
     ASSERT_RC(weft_future_set_result(f, (void *)4), WEFT_ESTATE);
-    ASSERT_RC(weft_future_set_exception(f, WEFT_EFAIL, "x"), WEFT_ESTATE);
     void *v;
     ASSERT_OK(weft_future_result(f, 0, &v));
     ASSERT_EQ((intptr_t)v, 3);
+    weft_future_unref(f);
+}
+
+TEST(Misuse_future_set_exception_after_result)
+{
+    weft_future *f = mk_success(3);
+    ASSERT_RC(weft_future_set_exception(f, WEFT_EFAIL, "x"), WEFT_ESTATE);
     int code;
     ASSERT_OK(weft_future_exception(f, 0, &code, NULL));
     ASSERT_EQ(code, WEFT_OK);
@@ -480,11 +540,20 @@ TEST(Misuse_future_result_timeout_too_big)
     weft_future *f = mk(WEFT_FUTURE_PENDING);
     ASSERT_RC(weft_future_result(f, WEFT_TIMEOUT_MAX * 2, NULL), WEFT_EOVERFLOW);
     ASSERT_RC(weft_future_result(f, INFINITY, NULL), WEFT_EOVERFLOW);
-    ASSERT_RC(weft_future_exception(f, -INFINITY, NULL, NULL), WEFT_EOVERFLOW);
     ASSERT_EQ(weft_future_state(f), WEFT_FUTURE_PENDING);
     /* A done future answers without looking at the timeout (Python too). */
     ASSERT_OK(weft_future_set_result(f, NULL));
     ASSERT_OK(weft_future_result(f, INFINITY, NULL));
+    weft_future_unref(f);
+}
+
+TEST(Misuse_future_exception_timeout_too_big)
+{
+    weft_future *f = mk(WEFT_FUTURE_PENDING);
+    int code = 5;
+    ASSERT_RC(weft_future_exception(f, -INFINITY, &code, NULL), WEFT_EOVERFLOW);
+    ASSERT_EQ(code, 5);
+    ASSERT_EQ(weft_future_state(f), WEFT_FUTURE_PENDING);
     weft_future_unref(f);
 }
 
@@ -525,4 +594,54 @@ SLOW_TEST(FutureStress_cancel_vs_set_result)
         ASSERT_TRUE(weft_future_done(r.f));
         weft_future_unref(r.f);
     }
+}
+
+/* ---- fork ------------------------------------------------------------------ */
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal/future.h"
+
+struct holder {
+    weft_future *f;
+    WEFT_ATOMIC(int) locked;
+    WEFT_ATOMIC(int) release;
+};
+
+static void hold_stripe(void *arg, int index)
+{
+    struct holder *h = arg;
+    weft__flock(h->f);
+    atomic_store(&h->locked, 1);
+    while (!atomic_load(&h->release)) weft_test_sleep(0.001);
+    weft__funlock(h->f);
+}
+
+TEST(FutureFork_stripe_lock_held_at_fork)
+{
+    /* A parent thread holds the future's stripe lock while the main thread forks:
+     * the child can still complete and read futures (the stripes are reset). */
+    struct holder h;
+    h.f = mk(WEFT_FUTURE_PENDING);
+    atomic_init(&h.locked, 0);
+    atomic_init(&h.release, 0);
+    weft_test_threads *t = weft_test_start(1, hold_stripe, &h);
+    WAIT_UNTIL(atomic_load(&h.locked), 10.0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        void *v = NULL;
+        int ok = weft_future_set_result(h.f, (void *)9) == WEFT_OK &&
+                 weft_future_result(h.f, 0, &v) == WEFT_OK && (intptr_t)v == 9;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    atomic_store(&h.release, 1);
+    weft_test_join(t);
+    ASSERT_EQ(weft_future_state(h.f), WEFT_FUTURE_PENDING); /* the parent's is untouched */
+    weft_future_unref(h.f);
 }

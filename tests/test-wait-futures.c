@@ -268,6 +268,34 @@ TEST(ThreadPoolWaitTests_test_pending_calls_race)
     for (int i = 0; i < N; i++) weft_future_unref(fs[i]);
 }
 
+static void open_gate_later(void *arg, int index)
+{
+    weft_test_sleep(0.03); /* let the main thread block first; not for ordering */
+    ASSERT_OK(weft_future_set_result(arg, NULL));
+}
+
+TEST(WaitTests_test_first_completed_wakes_on_completion)
+{
+    /* Nothing is done when wait starts; it returns when one finishes. */
+    weft_executor *ex = mkexec(2);
+    weft_future *g1 = mk(WEFT_FUTURE_PENDING), *g2 = mk(WEFT_FUTURE_PENDING), *f1, *f2;
+    ASSERT_OK(weft_executor_submit(ex, gated_task, g1, &f1));
+    ASSERT_OK(weft_executor_submit(ex, gated_task, g2, &f2));
+    weft_test_threads *t = weft_test_start(1, open_gate_later, g2);
+    weft_future *fs[2] = { f1, f2 }, *done[2], *nd[2];
+    size_t ndone, nnd;
+    ASSERT_OK(weft_futures_wait(fs, 2, WEFT_FOREVER, WEFT_FIRST_COMPLETED, done, &ndone, nd, &nnd));
+    ASSERT_EQ(ndone, 1);
+    ASSERT_PTR_EQ(done[0], f2);
+    ASSERT_EQ(nnd, 1);
+    ASSERT_PTR_EQ(nd[0], f1);
+    weft_test_join(t);
+    ASSERT_OK(weft_future_set_result(g1, NULL));
+    weft_executor_destroy(ex);
+    weft_future *all[] = { g1, g2, f1, f2 };
+    for (int i = 0; i < 4; i++) weft_future_unref(all[i]);
+}
+
 TEST(WaitTests_test_cancel_does_not_wake)
 {
     /* A plain cancel() does not wake wait(); the notification by an executor
@@ -308,26 +336,53 @@ TEST(WaitTests_test_wakes_on_notified_cancel)
     weft_future_unref(n.f);
 }
 
-TEST(Misuse_wait_bad_arguments)
+/* Misuse: one case per bad input; the outputs and the futures are unchanged. */
+static void wait_misuse(weft_future *const *fs, size_t n, double timeout, int rw, int expect)
 {
-    weft_future *f = mk(WEFT_FUTURE_PENDING);
-    weft_future *fs[2] = { f, NULL };
+    weft_future *f = fs && n ? fs[0] : NULL;
     size_t ndone = 77, nnd = 77;
-    ASSERT_RC(weft_futures_wait(NULL, 1, 0, WEFT_ALL_COMPLETED, NULL, &ndone, NULL, &nnd), WEFT_EINVAL);
-    ASSERT_RC(weft_futures_wait(fs, 2, 0, WEFT_ALL_COMPLETED, NULL, &ndone, NULL, &nnd), WEFT_EINVAL);
-    ASSERT_RC(weft_futures_wait(fs, 1, 0, 0, NULL, &ndone, NULL, &nnd), WEFT_EINVAL);
-    ASSERT_RC(weft_futures_wait(fs, 1, 0, 99, NULL, &ndone, NULL, &nnd), WEFT_EINVAL);
-    ASSERT_RC(weft_futures_wait(fs, 1, WEFT_TIMEOUT_MAX * 2, WEFT_ALL_COMPLETED, NULL, &ndone, NULL, &nnd),
-              WEFT_EOVERFLOW);
-    ASSERT_RC(weft_futures_wait(fs, 1, INFINITY, WEFT_ALL_COMPLETED, NULL, &ndone, NULL, &nnd),
-              WEFT_EOVERFLOW);
+    weft_future *done[2] = { (weft_future *)0x9, (weft_future *)0x9 };
+    ASSERT_RC(weft_futures_wait(fs, n, timeout, rw, done, &ndone, NULL, &nnd), expect);
     ASSERT_EQ(ndone, 77);
     ASSERT_EQ(nnd, 77);
-    ASSERT_EQ(weft_future_state(f), WEFT_FUTURE_PENDING);
+    ASSERT_PTR_EQ(done[0], (weft_future *)0x9);
+    if (f) ASSERT_EQ(weft_future_state(f), WEFT_FUTURE_PENDING);
+}
+
+TEST(Misuse_wait_null_array)
+{
+    wait_misuse(NULL, 1, 0, WEFT_ALL_COMPLETED, WEFT_EINVAL);
+}
+
+TEST(Misuse_wait_null_entry)
+{
+    weft_future *f = mk(WEFT_FUTURE_PENDING), *fs[2] = { f, NULL };
+    wait_misuse(fs, 2, 0, WEFT_ALL_COMPLETED, WEFT_EINVAL);
+    weft_future_unref(f);
+}
+
+TEST(Misuse_wait_bad_return_when)
+{
+    weft_future *f = mk(WEFT_FUTURE_PENDING);
+    wait_misuse(&f, 1, 0, 0, WEFT_EINVAL);
+    wait_misuse(&f, 1, 0, 99, WEFT_EINVAL);
+    weft_future_unref(f);
+}
+
+TEST(Misuse_wait_timeout_too_big)
+{
+    weft_future *f = mk(WEFT_FUTURE_PENDING);
+    wait_misuse(&f, 1, WEFT_TIMEOUT_MAX * 2, WEFT_ALL_COMPLETED, WEFT_EOVERFLOW);
+    wait_misuse(&f, 1, INFINITY, WEFT_ALL_COMPLETED, WEFT_EOVERFLOW);
+    weft_future_unref(f);
+}
+
+TEST(Misuse_wait_empty_is_fine)
+{
+    size_t ndone = 77, nnd = 77;
     ASSERT_OK(weft_futures_wait(NULL, 0, WEFT_FOREVER, WEFT_ALL_COMPLETED, NULL, &ndone, NULL, &nnd));
     ASSERT_EQ(ndone, 0);
     ASSERT_EQ(nnd, 0);
-    weft_future_unref(f);
 }
 
 /* ---- as_completed ----------------------------------------------------------- */
@@ -486,21 +541,57 @@ TEST(AsCompletedTests_test_plain_cancelled_not_yielded)
     weft_future_unref(c);
 }
 
-TEST(Misuse_as_completed_bad_arguments)
+TEST(Misuse_as_completed_create_null_out)
+{
+    weft_future *f = mk(WEFT_FUTURE_PENDING);
+    ASSERT_RC(weft_as_completed_create(NULL, &f, 1, 0), WEFT_EINVAL);
+    weft_future_unref(f); /* no reference was taken: this is the last one */
+}
+
+TEST(Misuse_as_completed_create_null_array)
+{
+    weft_as_completed *it = (weft_as_completed *)0x1;
+    ASSERT_RC(weft_as_completed_create(&it, NULL, 1, 0), WEFT_EINVAL);
+    ASSERT_PTR_EQ(it, (weft_as_completed *)0x1);
+}
+
+TEST(Misuse_as_completed_create_null_entry)
 {
     weft_future *f = mk(WEFT_FUTURE_PENDING), *fs[2] = { f, NULL };
     weft_as_completed *it = (weft_as_completed *)0x1;
-    ASSERT_RC(weft_as_completed_create(NULL, fs, 1, 0), WEFT_EINVAL);
-    ASSERT_RC(weft_as_completed_create(&it, NULL, 1, 0), WEFT_EINVAL);
     ASSERT_RC(weft_as_completed_create(&it, fs, 2, 0), WEFT_EINVAL);
-    ASSERT_RC(weft_as_completed_create(&it, fs, 1, INFINITY), WEFT_EOVERFLOW);
     ASSERT_PTR_EQ(it, (weft_as_completed *)0x1);
-    weft_future *out;
+    weft_future_unref(f);
+}
+
+TEST(Misuse_as_completed_create_timeout_too_big)
+{
+    weft_future *f = mk(WEFT_FUTURE_PENDING);
+    weft_as_completed *it = (weft_as_completed *)0x1;
+    ASSERT_RC(weft_as_completed_create(&it, &f, 1, INFINITY), WEFT_EOVERFLOW);
+    ASSERT_RC(weft_as_completed_create(&it, &f, 1, WEFT_TIMEOUT_MAX * 2), WEFT_EOVERFLOW);
+    ASSERT_PTR_EQ(it, (weft_as_completed *)0x1);
+    weft_future_unref(f);
+}
+
+TEST(Misuse_as_completed_next_null)
+{
+    weft_future *out = (weft_future *)0x1;
     ASSERT_RC(weft_as_completed_next(NULL, &out), WEFT_EINVAL);
+    ASSERT_PTR_EQ(out, (weft_future *)0x1);
+    weft_future *f = mk(WEFT_FUTURE_PENDING);
+    weft_as_completed *it;
+    ASSERT_OK(weft_as_completed_create(&it, &f, 1, 0));
+    ASSERT_RC(weft_as_completed_next(it, NULL), WEFT_EINVAL);
+    ASSERT_EQ(weft_as_completed_pending(it), 1);
+    weft_as_completed_destroy(it);
+    weft_future_unref(f);
+}
+
+TEST(Misuse_as_completed_null_queries)
+{
     ASSERT_EQ(weft_as_completed_pending(NULL), 0);
     weft_as_completed_destroy(NULL);
-    ASSERT_EQ(weft_future_state(f), WEFT_FUTURE_PENDING);
-    weft_future_unref(f);
 }
 
 /* ---- stress ------------------------------------------------------------------- */
@@ -509,6 +600,7 @@ static void *spin_task(void *arg)
 {
     volatile int x = 0;
     for (int i = 0; i < (int)(intptr_t)arg; i++) x += i;
+    if (x == -1) return arg;
     return NULL;
 }
 

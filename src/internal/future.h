@@ -2,11 +2,11 @@
 /* internal/future.h: the layout of weft_future, shared by future.c, executor.c
  * and wait_futures.c (docs/design/futures.md).
  *
- * A future is a state word plus a weft_lock that guards every transition, a
- * weft_condition (over that lock) for result()/exception() waiters, the list of
- * done-callbacks and the list of installed waiters (wait/as_completed). The
- * executor's work item (fn, arg, queue link) is embedded, so a submit costs one
- * allocation.
+ * A future is a state word, the outcome, the list of done-callbacks and the
+ * list of installed waiters (wait/as_completed); every transition happens under
+ * the future's stripe lock (below), whose condition wakes result()/exception()
+ * waiters. The executor's work item (fn, arg, queue link) is embedded, so a
+ * submit costs one allocation of 80 bytes.
  */
 #ifndef WEFT_INTERNAL_FUTURE_H
 #define WEFT_INTERNAL_FUTURE_H
@@ -39,23 +39,58 @@ typedef struct weft__cb {
 } weft__cb;
 
 struct weft_future {
-    WEFT_ATOMIC(uint32_t) state;       /* enum weft_future_state; written under lock
-                                          with release, read lock-free with acquire */
+    WEFT_ATOMIC(uint32_t) state;       /* enum weft_future_state; written under the
+                                          stripe lock with release, read lock-free
+                                          with acquire */
     WEFT_ATOMIC(uint32_t) refs;
-    weft_lock lock;
-    weft_condition cond;               /* result()/exception() waiters, over lock */
-    uint32_t nwaiting;                 /* threads in cond (guarded by lock) */
-    void *result;                      /* valid once FINISHED with fail_code == 0 */
+    uint32_t nwaiting;                 /* result()/exception() waiters (stripe lock) */
     int fail_code;                     /* 0 or the failure code, set before FINISHED */
+    void *result;                      /* valid once FINISHED with fail_code == 0 */
     char *fail_msg;                    /* owned; NULL means "" */
     void (*dtor)(void *);
-    weft__cb *cbs, **cbs_tail;         /* guarded by lock; detached when done */
-    weft__wlink *waiters;              /* guarded by lock */
+    weft__cb *cbs;                     /* stripe lock; detached when done */
+    weft__wlink *waiters;              /* stripe lock */
     /* executor work item */
     weft_task_fn fn;
     void *arg;
     weft_future *next;                 /* executor queue link, guarded by its lock */
 };
+
+/* Lock striping. A future has no lock or condition of its own (they would more
+ * than double its size, and the executor allocates one future per task): it uses
+ * one of WEFT__FSTRIPES {weft_lock, weft_condition over that lock} pairs picked
+ * by its address. Futures sharing a stripe share the lock and the condition: a
+ * notify_all for one may wake a waiter of another, which re-checks its own future
+ * and waits again for the time left. The conditions are bound to their locks by
+ * a constructor in future.c (before main; the locks are valid zero-filled). */
+#define WEFT__FSTRIPES 64
+struct weft__fstripe {
+    weft_lock lock;
+    weft_condition cond;
+} __attribute__((aligned(64)));
+extern struct weft__fstripe weft__fstripes[WEFT__FSTRIPES] WEFT__HIDDEN_F;
+
+static inline struct weft__fstripe *weft__fstripe_of(const weft_future *f)
+{
+    uintptr_t h = (uintptr_t)f;
+    h ^= (h >> 7) ^ (h >> 13);
+    return &weft__fstripes[h % WEFT__FSTRIPES];
+}
+
+static inline weft_condition *weft__fcond(const weft_future *f)
+{
+    return &weft__fstripe_of(f)->cond;
+}
+
+static inline void weft__flock(const weft_future *f)
+{
+    weft_lock_acquire(&weft__fstripe_of(f)->lock, true, WEFT_FOREVER);
+}
+
+static inline void weft__funlock(const weft_future *f)
+{
+    weft_lock_release(&weft__fstripe_of(f)->lock);
+}
 
 /* Allocate a PENDING future with `refs` references (executor: 2). */
 WEFT__HIDDEN_F weft_future *weft__future_new(uint32_t refs);
