@@ -41,11 +41,11 @@ inline fwait_sleep(var, id, val) {
   /* BROKEN backend (a model's BUGGY variant): the value check and the sleep are
    * two steps, so a wake that falls between them is lost. */
   if
-  :: var == val -> atomic { sleep_on[_pid] = id; asleep[_pid] = true }
+  :: (var) == (val) -> atomic { sleep_on[_pid] = id; asleep[_pid] = true }
   :: else
   fi
 #else
-  atomic { if :: var == val -> sleep_on[_pid] = id; asleep[_pid] = true :: else fi }
+  atomic { if :: (var) == (val) -> sleep_on[_pid] = id; asleep[_pid] = true :: else fi }
 #endif
 }
 

@@ -1,94 +1,127 @@
-/* models/event.pml: weft_event (src/event.c): flag plus generation counter.
- * BUGGY-VARIANTS: 1 2 3
+/* models/event.pml: weft_event (src/event.c): flag, waiters bit and generation
+ * in one futex word.
+ * BUGGY-VARIANTS: 1 2 3 4
  *
- * One futex word: gen * 2 + flag.
- *   set:   if the flag is clear: word = (gen + 1) * 2 + 1 (a new generation),
- *          then weft__wake(word, ALL). Setting a set event changes nothing.
- *   clear: word = gen * 2 (flag cleared, generation kept).
- *   wait:  w = word; if flag(w): return true. Loop: weft__wait(word, w, deadline);
- *          w2 = word; if flag(w2) or gen(w2) != gen(w): return true (a set
- *          happened while we waited, even if a clear followed: CPython's
- *          test_set_and_clear, gh-57711); on WEFT_ETIMEDOUT return false;
- *          else w = w2 and wait again.
- * Threads: A waits forever; S waits until A is asleep (the test's WAIT_UNTIL),
- * then set() and clear() at once, so A must learn of the set from the
- * generation alone; B waits with a timeout at any moment. Spurious returns allowed.
+ * Word = gen * 4 + WAITERS (2) + SET (1), as in event.c.
+ *   set:   one CAS: if SET is off: word = (gen + 1) * 4 + SET (WAITERS off);
+ *          then, if the old word had WAITERS, weft__wake(word, ALL). A set event
+ *          is left alone.
+ *   clear: fetch_and(~SET): generation and WAITERS kept.
+ *   wait:  w = word; SET: return true. g0 = gen(w). Loop: SET or gen != g0:
+ *          true (a set happened while we waited, even if clear followed:
+ *          gh-57711); the last wait timed out (and the re-read shows nothing):
+ *          false; WAITERS off: CAS it on (on failure re-read); else
+ *          weft__wait(word, w, deadline) and re-read.
+ * Threads: A waits forever; S waits until A has read the word in wait (the
+ * test's WAIT_UNTIL), then set() and clear() at once, so A must learn of the
+ * set from the generation alone; B waits with a timeout at any moment. Spurious returns allowed.
  * Checked: A returns true and never sleeps forever (invalid end state); a wait
  * that returns true saw a set (assert).
  * Broken variants (-DBUGGY=n):
  *   1  a woken waiter re-checks only the flag, not the generation: after
  *      set+clear it sleeps forever.
- *   2  set wakes the waiters before storing the new word.
- *   3  the wait contract broken: value check and sleep not atomic.
+ *   2  set is a load and a store instead of one CAS: a WAITERS bit added in
+ *      between is overwritten and its sleeper never woken.
+ *   3  a waiter sleeps without putting the WAITERS bit in: set does not wake it.
+ *   4  the wait contract broken: value check and sleep not atomic.
  */
-#if BUGGY == 3
+#if BUGGY == 4
 #define NONATOMIC_WAIT
 #endif
 #include "common.pml"
 
 #define EV 0
-#define FLAG(w) ((w) % 2)
-#define GEN(w)  ((w) / 2)
+#define SET 1
+#define WAITERS 2
+#define FLAG(w) ((w) & SET)
+#define GEN(w)  ((w) / 4)
 
 byte word = 0;
 byte sets = 0;             /* ghost: number of set() calls that set the flag */
+bool started[NPROC];       /* ghost: the thread has read the word in wait */
+
+#if BUGGY == 1
+#define HAPPENED(w) (FLAG(w))
+#else
+#define HAPPENED(w) (FLAG(w) || GEN(w) != g0)
+#endif
 
 inline ev_wait(timed, res) {
-  w = word;                                     /* E1 load */
+  atomic { w = word; started[_pid] = true };   /* E1 load */
+  to = false;
   if
   :: FLAG(w) -> res = true
   :: else ->
+     g0 = GEN(w);
      do
-     :: true ->
-        if                                      /* E2 sleep */
-        :: timed -> fwait_timed(word, EV, w, to)
-        :: else -> fwait(word, EV, w); to = false
-        fi;
-        w2 = word;                              /* E3 re-check */
-#if BUGGY == 1
-        if :: FLAG(w2) -> res = true; break :: else fi;
+     :: HAPPENED(w) -> res = true; break        /* E3 set seen */
+     :: !HAPPENED(w) && to -> res = false; break
+     :: !HAPPENED(w) && !to && !(w & WAITERS) ->
+#if BUGGY == 3
+        w = w | WAITERS
 #else
-        if :: FLAG(w2) || GEN(w2) != GEN(w) -> res = true; break :: else fi;
+        atomic {                                /* E2 CAS WAITERS on */
+          if
+          :: word == w -> word = w | WAITERS; w = w | WAITERS
+          :: else -> w = word
+          fi
+        }
 #endif
-        if :: to -> res = false; break :: else fi;
-        w = w2
+     :: !HAPPENED(w) && !to && (w & WAITERS) ->
+#if BUGGY == 3
+        if
+        :: timed -> fwait_timed(word, EV, w & ~WAITERS, to)
+        :: else -> fwait(word, EV, w & ~WAITERS)
+        fi;
+#else
+        if                                      /* E4 sleep on w */
+        :: timed -> fwait_timed(word, EV, w, to)
+        :: else -> fwait(word, EV, w)
+        fi;
+#endif
+        w = word                                /* re-read */
      od
   fi;
   if :: res -> assert(sets > 0) :: else fi
 }
 
 inline ev_set() {
-  atomic { w = word; if :: FLAG(w) -> skip :: else -> sets++ fi };
-  if
-  :: !FLAG(w) ->
 #if BUGGY == 2
-     fwake(EV, ALL); word = (GEN(w) + 1) * 2 + 1
+  w = word;
+  if
+  :: !FLAG(w) -> atomic { word = (GEN(w) + 1) * 4 + SET; sets++ }
+  :: else
+  fi;
 #else
-     word = (GEN(w) + 1) * 2 + 1;               /* V1 new generation, flag */
-     fwake(EV, ALL)                             /* V2 wake all */
+  atomic {                                      /* V1 one CAS */
+    w = word;
+    if :: !FLAG(w) -> word = (GEN(w) + 1) * 4 + SET; sets++ :: else fi
+  };
 #endif
+  if
+  :: !FLAG(w) && (w & WAITERS) -> fwake(EV, ALL)   /* V2 wake if WAITERS was on */
   :: else
   fi
 }
 
 inline ev_clear() {
-  word = GEN(word) * 2                          /* X1 flag cleared, gen kept */
+  word = word & ~SET                            /* X1 fetch_and */
 }
 
 active proctype A() {
-  byte w, w2; bool to, res;
+  byte w, g0; bool to, res;
   ev_wait(false, res);
   assert(res)
 }
 
 active proctype B() {
-  byte w, w2; bool to, res;
+  byte w, g0; bool to, res;
   ev_wait(true, res)
 }
 
 active proctype S() {
   byte w;
-  asleep[0] && sleep_on[0] == EV;               /* A is asleep (handshake) */
+  started[0];                                   /* A is inside wait (handshake) */
   ev_set();
   ev_clear()
 }
