@@ -7,7 +7,7 @@
 # names; any valgrind error (memcheck: also definite or indirect leaks) makes it
 # exit 97. tests/tools/vg-run runs each test program once with all its cases
 # (valgrind's start-up would cost ~10 minutes per tool over 360 separate
-# cases); fork, exit and fault cases run one process per case through CTest,
+# cases); fork, exit, fault and timer cases run one process per case through CTest,
 # which prefixes each test command with the wrapper (configured as
 # CMAKE_CROSSCOMPILING_EMULATOR, honoured by add_test for executable targets;
 # tests/CMakeLists.txt is unchanged).
