@@ -112,9 +112,24 @@ TEST(ExecutorTest_test_map_timeout)
     ASSERT_OK(weft_future_create(&open));
     ASSERT_OK(weft_future_set_result(open, NULL));
     args[0] = args[1] = open;
+    /* Start all five workers first (five tasks held at a barrier-like gate until
+     * all are running), so the map's two open tasks need no thread start-up, only
+     * an idle worker to wake: the timeout below then bounds scheduling latency
+     * alone (it flaked at 0.2 s x 5 under stress-ng with lazy worker start). */
+    weft_future *warm_gate, *warm[5];
+    ASSERT_OK(weft_future_create(&warm_gate));
+    for (int i = 0; i < 5; i++) ASSERT_OK(weft_executor_submit(ex, gated_task, warm_gate, &warm[i]));
+    WAIT_UNTIL(weft_executor_thread_count(ex) == 5, 30);
+    ASSERT_OK(weft_future_set_result(warm_gate, NULL));
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(weft_future_result(warm[i], WEFT_FOREVER, NULL));
+        weft_future_unref(warm[i]);
+    }
+    weft_future_unref(warm_gate);
     size_t failed = 0;
-    /* Long enough (scaled) for the two open tasks to finish on a slow run. */
-    double timeout = 0.2 * weft_test_factor();
+    /* Long enough (scaled) for the two open tasks to finish on a slow run; the
+     * lower bound (the map waited its whole timeout) stays exact. */
+    double timeout = 0.5 * weft_test_factor();
     double t0 = weft_test_now();
     ASSERT_RC(weft_executor_map(ex, gated_task, args, 3, res, timeout, 1, &failed), WEFT_ETIMEDOUT);
     ASSERT_ELAPSED_AT_LEAST(t0, timeout);
