@@ -89,6 +89,7 @@ static void munlock(weft_barrier *b)
         weft__wake(&b->lock, 1);
 }
 
+/* model: barrier.pml notify_all/wait: seq read under the lock, weft__wait on it (B3) */
 /* Release the lock, sleep until seq moves (or the deadline), take the lock. */
 static void cwait(weft_barrier *b, weft__ns deadline)
 {
@@ -189,6 +190,7 @@ static int trip(weft_barrier *b, int index)
             return arc;
         }
     }
+    /* model: barrier.pml B2 (last party: action, DRAINING, notify all) */
     set_state(b, BAR_DRAINING);
     broadcast(b);
     return index;
@@ -210,6 +212,7 @@ static int await_trip(weft_barrier *b, int index, double timeout)
     case WEFT__T_NEGATIVE:
     default:               deadline = 0; break;   /* already expired: a poll */
     }
+    /* model: barrier.pml B3 (wait for state != FILLING), B4 (timeout breaks) */
     while (get_state(b) == BAR_FILLING) {
         if (deadline == 0 || weft__expired(deadline)) {
             /* Timed out: break the barrier for everyone, and fail here too. */
@@ -228,6 +231,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
     if (timeout == WEFT_FOREVER) timeout = b->timeout;   /* Python: None -> default */
 
     mlock(b);
+    /* model: barrier.pml B1 (enter) */
     /* Block (without a timeout) while the previous generation drains or resets. */
     while (get_state(b) == BAR_DRAINING || get_state(b) == BAR_RESETTING)
         cwait(b, WEFT__NS_FOREVER);
@@ -240,6 +244,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
     if ((uint32_t)index + 1 == b->parties) rc = trip(b, index);
     else rc = await_trip(b, index, timeout);
 
+    /* model: barrier.pml B5 (exit) */
     /* Leave; the last one out of a drained or reset generation reopens it. */
     set_count(b, get_count(b) - 1);
     if (get_count(b) == 0 &&

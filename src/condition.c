@@ -218,9 +218,11 @@ static int wait_until(weft_condition *cond, weft__ns deadline)
     struct weft__cond_waiter w;
     atomic_init(&w.token, TOKEN_WAITING);
     WEFT__BENIGN_WORD(&w.token, sizeof w.token);
+    /* model: condition.pml C1 (enqueue, token TOKEN_WAITING) */
     link_tail(cond, &w);
 
     uint64_t saved = 0;
+    /* model: condition.pml C2 (release the lock) */
     int rc = ops->release_save ? ops->release_save(l, &saved) : ops->release(l);
     if (rc != WEFT_OK) {
         /* Could not release: we still hold the lock; undo and report. */
@@ -231,6 +233,7 @@ static int wait_until(weft_condition *cond, weft__ns deadline)
     /* Sleep until notified or the deadline passes. acquire: pairs with notify's
      * release store of NOTIFIED. */
     while (atomic_load_explicit(&w.token, memory_order_acquire) == TOKEN_WAITING) {
+        /* model: condition.pml C3 (sleep on the token) */
         if (weft__wait(&w.token, TOKEN_WAITING, deadline) == WEFT_ETIMEDOUT) break;
     }
 
@@ -238,12 +241,14 @@ static int wait_until(weft_condition *cond, weft__ns deadline)
      * lock cannot fail; a caller-supplied lock that fails is retried, because the
      * node must be unlinked under the lock before this frame goes away. */
     do {
+        /* model: condition.pml C4 (retake the lock) */
         rc = ops->acquire_restore ? ops->acquire_restore(l, saved)
                                   : ops->acquire(l, true, WEFT_FOREVER);
     } while (rc != WEFT_OK);
 
     /* Under the lock: a notify either unlinked us and set the token, or did not
      * choose us and never will (it needs the lock we hold). */
+    /* model: condition.pml C5 (notified -> OK, else unlink -> timed out) */
     if (atomic_load_explicit(&w.token, memory_order_acquire) == TOKEN_NOTIFIED) {
         WEFT__HAPPENS_AFTER(&w.token);
         return WEFT_OK;
@@ -291,11 +296,13 @@ int weft_condition_notify(weft_condition *cond, size_t n)
     if (!weft_condition_is_owned(cond)) return WEFT_EPERM;
     while (n > 0 && cond->head) {
         struct weft__cond_waiter *w = cond->head;
+        /* model: condition.pml N1 (unlink) */
         unlink_node(cond, w);
         WEFT__HAPPENS_BEFORE(&w->token);
         /* release: our writes happen before the waiter's acquire load of the
          * token. The store comes before the wake, so the waiter either sees
          * NOTIFIED and does not sleep, or is asleep and this wake reaches it. */
+        /* model: condition.pml N2 (token NOTIFIED), N3 (wake) */
         atomic_store_explicit(&w->token, TOKEN_NOTIFIED, memory_order_release);
         weft__wake(&w->token, 1);
         n--;

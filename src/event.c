@@ -64,12 +64,14 @@ int weft_event_set(weft_event *ev)
     WEFT__HAPPENS_BEFORE(ev);
     do {
         if (w & EV_SET) return WEFT_OK;   /* already set: no waiter can be asleep */
+        /* model: event.pml V1 (one CAS: generation + 1, SET, WAITERS off) */
         nw = ((w & EV_GEN_MASK) + EV_GEN_ONE) | EV_SET;
     } while (!atomic_compare_exchange_weak_explicit(&ev->word, &w, nw,
                                                     memory_order_release,
                                                     memory_order_relaxed));
     /* The CAS replaced a word with EV_WAITERS on: every sleeper slept with that
      * exact value, so this wake reaches them all. */
+    /* model: event.pml V2 (wake all if the old word had WAITERS) */
     if (w & EV_WAITERS) weft__wake(&ev->word, WEFT__WAKE_ALL);
     return WEFT_OK;
 }
@@ -78,6 +80,7 @@ int weft_event_clear(weft_event *ev)
 {
     if (!ev) return WEFT_EINVAL;
     BENIGN(ev);
+    /* model: event.pml X1 */
     atomic_fetch_and_explicit(&ev->word, ~EV_SET, memory_order_release);
     return WEFT_OK;
 }
@@ -96,6 +99,7 @@ __attribute__((noinline)) static int wait_slow(weft_event *ev, uint32_t w, weft_
     const uint32_t gen0 = w & EV_GEN_MASK;
     bool timed_out = false;
     for (;;) {
+        /* model: event.pml E3 (flag or a new generation seen) */
         if ((w & EV_SET) || (w & EV_GEN_MASK) != gen0) {
             WEFT__HAPPENS_AFTER(ev);
             return WEFT_OK;
@@ -103,12 +107,14 @@ __attribute__((noinline)) static int wait_slow(weft_event *ev, uint32_t w, weft_
         if (timed_out) return WEFT_ETIMEDOUT;
         if (!(w & EV_WAITERS)) {
             /* Announce a sleeper; on failure w is the new word: re-check it. */
+            /* model: event.pml E2 (WAITERS bit on) */
             if (!atomic_compare_exchange_weak_explicit(&ev->word, &w, w | EV_WAITERS,
                                                        memory_order_acquire,
                                                        memory_order_acquire))
                 continue;
             w |= EV_WAITERS;
         }
+        /* model: event.pml E4 (sleep on the word, then re-read) */
         if (weft__wait(&ev->word, w, deadline) == WEFT_ETIMEDOUT) timed_out = true;
         w = atomic_load_explicit(&ev->word, memory_order_acquire);
     }

@@ -228,6 +228,7 @@ static void run_callback(weft_future *f, weft_future_callback fn, void *ud)
 
 /* Run a detached list of callbacks outside the lock and free the nodes. A failure
  * the calling thread recorded before is set aside and restored afterwards. */
+/* model: future.pml: callbacks run after FINISHED/CANCELLED_AND_NOTIFIED is published, outside the lock */
 static void run_callbacks(weft_future *f, weft__cb *list)
 {
     if (!list) return;
@@ -245,6 +246,7 @@ static void run_callbacks(weft_future *f, weft__cb *list)
     }
 }
 
+/* model: future.pml Cl (add_done_callback: under the lock, or at once if done) */
 int weft_future_add_done_callback(weft_future *f, weft_future_callback fn, void *userdata)
 {
     if (!f || !fn) return WEFT_EINVAL;
@@ -294,6 +296,7 @@ static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
     return list;
 }
 
+/* model: future.pml X (cancel: PENDING only, notify waiters) */
 int weft_future_cancel(weft_future *f)
 {
     if (!f) return WEFT_EINVAL;
@@ -313,6 +316,7 @@ int weft_future_cancel(weft_future *f)
     return WEFT_OK;
 }
 
+/* model: future.pml W's first block */
 int weft_future_set_running_or_notify_cancel(weft_future *f)
 {
     if (!f) return WEFT_EINVAL;
@@ -332,6 +336,7 @@ int weft_future_set_running_or_notify_cancel(weft_future *f)
     return rc;
 }
 
+/* model: future.pml set_result / set_exception (W): FINISHED under the lock, then run_callbacks */
 static int finish(weft_future *f, void *result, int code, char *msg)
 {
     weft__flock(f);
@@ -377,6 +382,7 @@ int weft__future_fail_owned(weft_future *f, int code, char *msg)
 /* Wait until done (Python waits once on the condition; weft's condition has no
  * spurious wakeups, and this loop only re-waits with the time left). Returns
  * the state seen, with the lock not held. */
+/* model: future.pml Cl's result(): wait until done */
 static int wait_done(weft_future *f, double timeout, uint32_t *state)
 {
     uint32_t s = load_state(f);

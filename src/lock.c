@@ -150,6 +150,7 @@ static int try_take(weft_lock *lock, uint32_t s)
     return 0;
 }
 
+/* model: lock-weft.pml acquire: try_take, deadline check, waiter count, then the loop's CLAIM / TAKE / LEAVE / SLEEP branches */
 static int acquire_slow(weft_lock *lock, weft__ns deadline)
 {
     BENIGN(lock);

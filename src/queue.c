@@ -324,6 +324,7 @@ static inline bool shut(const weft_queue *q, enum side side)
  * WEFT__T_FOREVER, WEFT__T_POSITIVE, WEFT__T_ZERO or WEFT__T_TOO_BIG. Returns
  * WEFT_OK with the mutex held and the caller ready; or WEFT_ESHUTDOWN,
  * WEFT_EEMPTY/WEFT_EFULL (time is up), WEFT_EOVERFLOW. */
+/* model: queue.pml: the while loops of q_put / q_get around their condition waits */
 static int wait_ready(weft_queue *q, enum side side, enum weft__tclass tc, double timeout)
 {
     if (tc == WEFT__T_TOO_BIG) return WEFT_EOVERFLOW;
@@ -452,6 +453,7 @@ void weft_queue_destroy(weft_queue *q)
 
 /* ---- put / get ------------------------------------------------------------------- */
 
+/* model: queue.pml q_put */
 int weft_queue_put(weft_queue *q, void *item, bool block, double timeout)
 {
     if (!q) return WEFT_EINVAL;
@@ -484,6 +486,7 @@ int weft_queue_put_nowait(weft_queue *q, void *item)
 }
 
 /* The get core. For a SimpleQueue the caller has already validated the timeout. */
+/* model: queue.pml q_get */
 int weft__queue_get(weft_queue *q, void **out, bool block, double timeout)
 {
     if (!q || !out) return WEFT_EINVAL;
@@ -519,6 +522,7 @@ int weft_queue_get_nowait(weft_queue *q, void **out)
 
 /* ---- tasks and shutdown ---------------------------------------------------------- */
 
+/* model: queue.pml q_task_done */
 int weft_queue_task_done(weft_queue *q)
 {
     if (!q) return WEFT_EINVAL;
@@ -533,6 +537,7 @@ int weft_queue_task_done(weft_queue *q)
     return rc;
 }
 
+/* model: queue.pml q_join */
 int weft_queue_join(weft_queue *q)
 {
     if (!q) return WEFT_EINVAL;
@@ -547,6 +552,7 @@ int weft_queue_join(weft_queue *q)
     return WEFT_OK;
 }
 
+/* model: queue.pml q_shutdown (immediate: drop callback, task accounting) */
 int weft_queue_shutdown(weft_queue *q, bool immediate)
 {
     if (!q) return WEFT_EINVAL;
