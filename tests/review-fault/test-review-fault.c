@@ -237,3 +237,38 @@ static void scenario_executor_submit_map(void)
     weft_executor_destroy(ex);
 }
 TEST(errno_preserved_executor_submit_and_map) { sweep(scenario_executor_submit_map); }
+
+/* testing.md G6: an executor whose later workers fail to start still runs every
+ * task it accepted (or refuses it with an error): with max_workers 4, fail each
+ * pthread_create after the first in turn; every submitted task must complete with
+ * its own result. */
+static void *slow_identity(void *arg)
+{
+    weft_test_sleep(0.001);
+    return arg;
+}
+
+TEST(executor_later_workers_fail_to_start)
+{
+    for (long k = 2; k <= 4; k++) {
+        weft_executor_attr attr = { .max_workers = 4 };
+        weft_executor *ex = NULL;
+        ASSERT_OK(weft_executor_create(&ex, &attr));
+        fault_only("pthread_create");
+        fault_arm(k);
+        weft_future *fs[16];
+        for (intptr_t i = 0; i < 16; i++)
+            ASSERT_OK(weft_executor_submit(ex, slow_identity, (void *)(i + 1), &fs[i]));
+        for (intptr_t i = 0; i < 16; i++) {
+            void *r = NULL;
+            ASSERT_OK(weft_future_result(fs[i], WEFT_FOREVER, &r));
+            ASSERT_PTR_EQ(r, (void *)(i + 1));
+            weft_future_unref(fs[i]);
+        }
+        ASSERT(fault_fired());   /* a worker start really failed (later submits
+                                    may start another: the pool recovers) */
+        fault_disarm();
+        fault_only(NULL);
+        weft_executor_destroy(ex);
+    }
+}
