@@ -16,7 +16,9 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 static void sem_make(weft_semaphore *s, bool bounded, long v)
 {
@@ -24,7 +26,8 @@ static void sem_make(weft_semaphore *s, bool bounded, long v)
     else ASSERT_OK(weft_semaphore_init(s, v));
 }
 
-static long waiters_of(weft_semaphore *s) { return (long)atomic_load(&s->waiters); }
+/* The sleeper count: the high 32 bits of the state word (src/semaphore.c). */
+static long waiters_of(weft_semaphore *s) { return (long)(atomic_load(&s->state) >> 32); }
 
 /* ---- BaseSemaphoreTests ------------------------------------------------------ */
 
@@ -647,3 +650,49 @@ static void base_with(bool bounded)
 }
 TEST(SemaphoreTests_test_with) { base_with(false); }
 TEST(BoundedSemaphoreTests_test_with) { base_with(true); }
+
+/* ---- lifetime: destroy as soon as the last acquire returned --------------------- */
+
+/* glibc bug 12674: a release that reads the semaphore after making the unit
+ * available races with an acquirer that takes the unit, returns, and frees the
+ * semaphore. Here the acquirer mallocs a semaphore, hands it to the releaser and
+ * frees it the moment its acquire returns, while the releaser may still be inside
+ * weft_semaphore_release. Under ASan a read of the object after the publishing CAS
+ * shows up as heap-use-after-free (not every run: the window is a few
+ * instructions). Rounds alternate a spinning acquirer (non-blocking polls, which
+ * takes the unit right after the CAS) and a sleeping one (woken by the release). */
+struct handoff { _Atomic(weft_semaphore *) slot; long rounds; };
+static void handoff_body(void *p, int i)
+{
+    struct handoff *h = p;
+    for (long r = 0; r < h->rounds; r++) {
+        if (i == 0) {
+            weft_semaphore *s = malloc(sizeof *s);
+            ASSERT(s != NULL);
+            if (r % 3 == 2) { /* a BoundedSemaphore(1) with its unit taken */
+                ASSERT_OK(weft_bounded_semaphore_init(s, 1));
+                ASSERT_OK(weft_semaphore_acquire(s, false, WEFT_FOREVER));
+            } else {
+                ASSERT_OK(weft_semaphore_init(s, 0));
+            }
+            atomic_store(&h->slot, s);
+            if (r % 2) {
+                while (weft_semaphore_acquire(s, false, WEFT_FOREVER) != WEFT_OK) {}
+            } else {
+                ASSERT_OK(weft_semaphore_acquire(s, true, WEFT_FOREVER));
+            }
+            weft_semaphore_destroy(s);
+            free(s);
+        } else {
+            weft_semaphore *s;
+            while (!(s = atomic_exchange(&h->slot, NULL))) sched_yield();
+            ASSERT_OK(weft_semaphore_release(s, 1));
+        }
+    }
+}
+TEST(destroy_right_after_acquire_while_release_returns)
+{
+    struct handoff h = { NULL, weft_test_iters(20000) };
+    weft_test_join(weft_test_start(2, handoff_body, &h));
+    ASSERT(atomic_load(&h.slot) == NULL);
+}
