@@ -659,8 +659,9 @@ TEST(BoundedSemaphoreTests_test_with) { base_with(true); }
  * frees it the moment its acquire returns, while the releaser may still be inside
  * weft_semaphore_release. Under ASan a read of the object after the publishing CAS
  * shows up as heap-use-after-free (not every run: the window is a few
- * instructions). Rounds alternate a spinning acquirer (non-blocking polls, which
- * takes the unit right after the CAS) and a sleeping one (woken by the release). */
+ * instructions). Most rounds use a spinning acquirer (non-blocking polls, which
+ * take the unit right after the CAS: the racy case), every fourth a sleeping
+ * one (woken by the release). */
 struct handoff { _Atomic(weft_semaphore *) slot; long rounds; };
 static void handoff_body(void *p, int i)
 {
@@ -676,8 +677,9 @@ static void handoff_body(void *p, int i)
                 ASSERT_OK(weft_semaphore_init(s, 0));
             }
             atomic_store(&h->slot, s);
-            if (r % 2) {
-                while (weft_semaphore_acquire(s, false, WEFT_FOREVER) != WEFT_OK) {}
+            if (r % 4) {   /* spin, yielding now and then (2 shared cores) */
+                for (int k = 1; weft_semaphore_acquire(s, false, WEFT_FOREVER) != WEFT_OK; k++)
+                    if (k % 4096 == 0) sched_yield();
             } else {
                 ASSERT_OK(weft_semaphore_acquire(s, true, WEFT_FOREVER));
             }
@@ -692,7 +694,7 @@ static void handoff_body(void *p, int i)
 }
 TEST(destroy_right_after_acquire_while_release_returns)
 {
-    struct handoff h = { NULL, weft_test_iters(20000) };
+    struct handoff h = { NULL, weft_test_iters(40000) };
     weft_test_join(weft_test_start(2, handoff_body, &h));
     ASSERT(atomic_load(&h.slot) == NULL);
 }
