@@ -47,18 +47,20 @@ WEFT_BEGIN_DECLS
 /* The largest counter value (2^31 - 1). */
 #define WEFT_SEMAPHORE_VALUE_MAX 2147483647L
 
-/* Fields are private. value is the counter (the futex word); waiters the number
- * of threads inside a blocking acquire; bound is 0 for a Semaphore and
- * initial value + 1 for a BoundedSemaphore. */
+/* Fields are private. state is one 64-bit word: the counter in its low 32 bits
+ * (the half sleepers wait on) and the number of threads inside a blocking
+ * acquire in its high 32 bits, so a release learns from its own compare-and-swap
+ * whether anyone waits and never reads the struct afterwards (see destroy).
+ * bound is 0 for a Semaphore and initial value + 1 for a BoundedSemaphore.
+ * All zero is a Semaphore(0). */
 typedef struct weft_semaphore {
-    WEFT_ATOMIC(uint32_t) value;
-    WEFT_ATOMIC(uint32_t) waiters;
+    WEFT_ATOMIC(uint64_t) state;
     uint32_t bound;
 } weft_semaphore;
 
 /* Static initialisers: Python's Semaphore(v) / BoundedSemaphore(v). */
-#define WEFT_SEMAPHORE_INIT(v) { (uint32_t)(v), 0, 0 }
-#define WEFT_BOUNDED_SEMAPHORE_INIT(v) { (uint32_t)(v), 0, (uint32_t)(v) + 1u }
+#define WEFT_SEMAPHORE_INIT(v) { (uint64_t)(uint32_t)(v), 0 }
+#define WEFT_BOUNDED_SEMAPHORE_INIT(v) { (uint64_t)(uint32_t)(v), (uint32_t)(v) + 1u }
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
@@ -79,13 +81,19 @@ WEFT_API int weft_semaphore_init(weft_semaphore *sem, long value);
  */
 WEFT_API int weft_bounded_semaphore_init(weft_semaphore *sem, long value);
 
-/* weft_semaphore_destroy: end of use. Releases nothing; no thread may be waiting
- * (undefined otherwise, as for any primitive). NULL is a no-op.
- * Also every weft_semaphore_release must have returned: a release reads the
- * struct (its waiter count) after it made the unit available, so a thread whose
- * acquire took that unit must not destroy and free or reuse the semaphore until
- * the releasing call has returned (unlike weft_event_set and a weft_lock release,
- * which touch no memory of the object after publishing). */
+/* weft_semaphore_destroy: end of use. Releases nothing. NULL is a no-op.
+ *
+ * Threads:  no thread may be inside weft_semaphore_acquire on sem (undefined
+ *           otherwise, as for any primitive). Once the last acquire on sem has
+ *           returned, sem may be destroyed and its memory freed or reused at
+ *           once, even while a weft_semaphore_release that handed over the unit
+ *           has not returned yet: a release reads and writes the struct only up
+ *           to the one atomic step that publishes its units, and after that uses
+ *           only the address (for the wake, which tolerates a freed or reused
+ *           address). So a completion semaphore on the waiter's stack is fine,
+ *           as POSIX allows for sem_post/sem_destroy. Releases that have not
+ *           published yet must of course not be started on a destroyed sem.
+ */
 WEFT_API void weft_semaphore_destroy(weft_semaphore *sem);
 
 /* ---- operations ----------------------------------------------------------- */
