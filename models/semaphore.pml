@@ -1,24 +1,29 @@
-/* models/semaphore.pml: weft_semaphore (src/semaphore.c): a counting semaphore.
+/* models/semaphore.pml: weft_semaphore (src/semaphore.c): a counting semaphore
+ * whose value and sleeper count share one 64-bit word (glibc 2.21's layout).
  * BUGGY-VARIANTS: 1 2 3 4
  *
- * value is the futex word (units available); nwait counts threads that are
- * about to sleep or asleep on it.
- *   acquire: loop { if value > 0: CAS value -> value - 1, done;
- *                   else nwait++; weft__wait(value, 0, deadline); nwait--;
- *                   on WEFT_ETIMEDOUT give up }
- *   release(n): value += n (fetch_add, seq_cst); if nwait > 0: weft__wake(value, n).
- * No lost wakeup: a waiter publishes nwait before its value check inside
- * weft__wait; the releaser adds to value before reading nwait, so either the
- * releaser sees the waiter and wakes it, or the waiter's check sees the units.
+ * value (the futex half) and nwait (sleepers) stand for the two halves of
+ * `state`; an atomic block over both is one RMW of the word.
+ *   acquire: S1 CAS take if value > 0; else S2 register (nwait++), then loop
+ *            { S1 take | S3 weft__wait(value half, 0, deadline) }, on timeout one
+ *            last S1; S4 unregister (nwait--) before returning.
+ *   release(n): R1 one CAS: value += n, with the sleeper count of the word it
+ *            replaced; R2 wake min(n, that count) on the value half. Nothing of
+ *            the object is read after R1 (the wake uses the address only).
+ * Lifetime: the ghost `freed` is set when both acquirers have returned (a user
+ * may destroy the semaphore then, even while R is still inside release); any
+ * read of the object's memory by R after R1 asserts !freed.
  * Threads: A acquires one unit (forever), B one with a timeout; R does
  * release(2) (Python's release(n) wakes n waiters). Spurious returns allowed.
- * Checked: value never goes below 0 (assert), every unit accounted for at the
- * end (value + units taken == 2, nwait == 0), nobody asleep at the end.
+ * Checked: value never goes below 0, every unit accounted for at the end
+ * (value + units taken == 2, nwait == 0), nobody asleep at the end, and the
+ * lifetime rule.
  * Broken variants (-DBUGGY=n):
  *   1  release(n) wakes one waiter instead of n.
  *   2  the wait contract broken: value check and sleep not atomic.
- *   3  release reads nwait before adding to value (wake decision before the
- *      state change).
+ *   3  the old two-word release: publish value, then read the sleeper count
+ *      from memory (glibc bug 12674: a use after free once the acquirers are
+ *      done).
  *   4  missing re-check: a woken waiter decrements without checking value > 0.
  */
 #if BUGGY == 2
@@ -29,57 +34,80 @@
 #define SEM 0
 byte value = 0;
 byte nwait = 0;
+bool freed = false;      /* ghost: the acquirers returned; the object may be gone */
+byte finished = 0;
 
 inline sem_acquire(timed, ok) {
   ok = false;
-  do
-  :: atomic { value > 0 -> value--; ok = true }; break      /* S1 CAS take */
-  :: value == 0 ->
-     nwait++;                                              /* S2 announce */
-     if
-     :: timed -> fwait_timed(value, SEM, 0, to)             /* S3 sleep */
-     :: else -> fwait(value, SEM, 0); to = false
-     fi;
-     nwait--;
+  if
+  :: atomic { value > 0 -> value--; ok = true }             /* S1 fast path */
+  :: else
+  fi;
+  if
+  :: !ok ->
+     nwait++;                                               /* S2 register (RMW) */
+     do
+     :: atomic { value > 0 -> value--; ok = true }; break   /* S1 */
+     :: value == 0 ->
+        if
+        :: timed -> fwait_timed(value, SEM, 0, to)          /* S3 sleep */
+        :: else -> fwait(value, SEM, 0); to = false
+        fi;
 #if BUGGY == 4
-     if :: !to -> atomic { assert(value > 0 && value <= 2); value--; ok = true }; break :: else fi;
+        if :: !to -> atomic { assert(value > 0 && value <= 2); value--; ok = true }; break :: else fi;
 #endif
-     if :: to -> break :: else fi
-  od
+        if
+        :: to ->                                            /* one last look */
+           if
+           :: atomic { value > 0 -> value--; ok = true }
+           :: else
+           fi;
+           break
+        :: else
+        fi
+     od;
+     nwait--                                                /* S4 unregister */
+  :: else
+  fi
 }
 
 inline sem_release(n) {
+  byte oldw;
 #if BUGGY == 3
-  if
-  :: nwait > 0 -> value = value + n; fwake(SEM, n)
-  :: else -> value = value + n
-  fi
+  value = value + n;                                        /* publish ... */
+  assert(!freed); oldw = nwait;                             /* ... then read memory */
 #else
-  value = value + n;                                        /* R1 add */
+  atomic { oldw = nwait; value = value + n };               /* R1 one CAS */
+#endif
   if
-  :: nwait > 0 ->
+  :: oldw > 0 ->
 #if BUGGY == 1
      fwake(SEM, 1)
 #else
-     fwake(SEM, n)                                          /* R2 wake n */
+     fwake(SEM, n)                                          /* R2 wake (address only) */
 #endif
   :: else
   fi
-#endif
 }
 
 byte got = 0;
 
+inline done_with_semaphore() {
+  atomic { finished++; if :: finished == 2 -> freed = true :: else fi }
+}
+
 active proctype A() {              /* blocking acquire: must get a unit */
   bool ok, to;
   sem_acquire(false, ok);
-  assert(ok); got++
+  assert(ok); got++;
+  done_with_semaphore()
 }
 
 active proctype B() {              /* timed acquire: may time out */
   bool ok, to;
   sem_acquire(true, ok);
-  if :: ok -> got++ :: else fi
+  if :: ok -> got++ :: else fi;
+  done_with_semaphore()
 }
 
 active proctype R() {

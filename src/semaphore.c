@@ -116,13 +116,19 @@ static inline const WEFT_ATOMIC(uint32_t) *value_word(const weft_semaphore *sem)
         ((const unsigned char *)&sem->state + SEM_VALUE_OFFSET);
 }
 
+/* Tell helgrind/drd the state word is only accessed atomically. Repeated at
+ * every entry point because a semaphore set up with WEFT_SEMAPHORE_INIT (or
+ * zero-filled) never runs init; it compiles to nothing outside
+ * -DWEFT_VALGRIND=ON builds. */
+#define BENIGN(sem) WEFT__BENIGN_WORD(&(sem)->state, sizeof (sem)->state)
+
 static int init(weft_semaphore *sem, long value, bool bounded)
 {
     if (!sem || value < 0) return WEFT_EINVAL;
     if (value > WEFT_SEMAPHORE_VALUE_MAX) return WEFT_EOVERFLOW;
     atomic_init(&sem->state, (uint64_t)(uint32_t)value);   /* no sleepers */
     sem->bound = bounded ? (uint32_t)value + 1u : SEM_UNBOUNDED;
-    WEFT__BENIGN_WORD(&sem->state, sizeof sem->state);
+    BENIGN(sem);
     return WEFT_OK;
 }
 
@@ -136,6 +142,7 @@ void weft_semaphore_destroy(weft_semaphore *sem) { (void)sem; }
  * older than the registration RMW before it). The successful CAS is acquire: it
  * reads the word written by the publishing release CAS (or a later RMW of the
  * release sequence headed by it). */
+/* model: semaphore.pml S1 (CAS take) */
 static bool try_take(weft_semaphore *sem)
 {
     uint64_t s = atomic_load_explicit(&sem->state, memory_order_acquire);
@@ -155,9 +162,11 @@ __attribute__((noinline)) static int acquire_slow(weft_semaphore *sem, weft__ns 
     int rc;
     /* Register before the last look at value (see "Why no wakeup is lost"):
      * from here on every release CAS ordered after this RMW sees sleepers >= 1. */
+    /* model: semaphore.pml S2 (register) */
     atomic_fetch_add_explicit(&sem->state, SEM_ONE_SLEEPER, memory_order_acq_rel);
     for (;;) {
         if (try_take(sem)) { rc = WEFT_OK; break; }
+        /* model: semaphore.pml S3 (sleep on the value half) */
         if (weft__wait(value_word(sem), 0, deadline) == WEFT_ETIMEDOUT) {
             /* One last look: a release that picked us as its wakee must not be
              * lost because our deadline passed at the same moment. */
@@ -168,6 +177,7 @@ __attribute__((noinline)) static int acquire_slow(weft_semaphore *sem, weft__ns 
     /* Unregister before returning: after acquire returns, this thread has no
      * access to sem left, so the caller may destroy it. relaxed: it publishes
      * nothing; a release that still counts us only wakes one thread too many. */
+    /* model: semaphore.pml S4 (unregister) */
     atomic_fetch_sub_explicit(&sem->state, SEM_ONE_SLEEPER, memory_order_relaxed);
     return rc;
 }
@@ -175,6 +185,7 @@ __attribute__((noinline)) static int acquire_slow(weft_semaphore *sem, weft__ns 
 int weft_semaphore_acquire(weft_semaphore *sem, bool blocking, double timeout)
 {
     if (!sem) return WEFT_EINVAL;
+    BENIGN(sem);
     if (!blocking) {
         /* Python: any timeout but None with blocking=False is a ValueError, even
          * if a unit is free. NaN != WEFT_FOREVER, so NaN is refused too. */
@@ -200,11 +211,13 @@ int weft_semaphore_acquire(weft_semaphore *sem, bool blocking, double timeout)
 int weft_semaphore_release(weft_semaphore *sem, size_t n)
 {
     if (!sem || n == 0) return WEFT_EINVAL;
+    BENIGN(sem);
     /* Everything this call needs from *sem is read before the publishing CAS:
      * the bound, and the address of the value half (computed, not read). */
     const uint32_t bound = sem->bound;
     const WEFT_ATOMIC(uint32_t) *word = value_word(sem);
     uint64_t s = atomic_load_explicit(&sem->state, memory_order_relaxed);
+    /* model: semaphore.pml R1 (one CAS: value + n; sleepers from the old word) */
     do {
         uint32_t v = value_of(s);
         if (bound != SEM_UNBOUNDED) {
@@ -223,6 +236,7 @@ int weft_semaphore_release(weft_semaphore *sem, size_t n)
                                                     memory_order_relaxed));
     /* From here on *sem may already be destroyed and freed (Lifetime above): s is
      * the word our CAS replaced, so its sleeper count is what we wake for. */
+    /* model: semaphore.pml R2 (wake min(n, old sleepers); no access to *sem) */
     uint32_t w = sleepers_of(s);
     if (w > 0) {
         size_t k = n < w ? n : w;
@@ -234,6 +248,7 @@ int weft_semaphore_release(weft_semaphore *sem, size_t n)
 long weft_semaphore_value(const weft_semaphore *sem)
 {
     if (!sem) return 0;
+    BENIGN((weft_semaphore *)sem);
     return (long)value_of(atomic_load_explicit(&((weft_semaphore *)sem)->state,
                                                memory_order_relaxed));
 }
