@@ -254,7 +254,10 @@ static void churner(void *p, int i)
 TEST(fork_while_threads_wait_and_wake)
 {
     static struct churn c;
-    weft_test_threads *ts = weft_test_start(2, churner, &c);
+    /* static: the fork children must still reach it, or memcheck calls the
+     * harness's allocation lost in them */
+    static weft_test_threads *ts;
+    ts = weft_test_start(2, churner, &c);
     (void)weft_current_thread(); /* weft's fork handlers are registered */
     int forks = (int)weft_test_iters(150);
     for (int f = 0; f < forks; f++) {
