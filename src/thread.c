@@ -722,16 +722,8 @@ int weft_thread_join(weft_thread *t, double timeout)
     if (st == ST_INITIAL || st == ST_STARTING) return WEFT_ESTATE;  /* "before it is started" */
     if (t == weft__ts.thread) return WEFT_ESTATE;            /* "cannot join current thread" */
     weft__ns deadline;
-    switch (weft__timeout_class(timeout)) {
-    case WEFT__T_NAN: return WEFT_EINVAL;
-    case WEFT__T_TOO_BIG:
-        if (timeout > 0) return WEFT_EOVERFLOW;
-        deadline = weft__now();                              /* -inf: clamped to 0 */
-        break;
-    case WEFT__T_FOREVER: deadline = WEFT__NS_FOREVER; break;
-    case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
-    default: deadline = weft__now(); break;                  /* 0 and negatives poll */
-    }
+    int trc = weft__join_deadline(timeout, &deadline);
+    if (trc != WEFT_OK) return trc;
     volatile int saved = errno;
     while (atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
         if (weft__wait(&t->done, DONE_NO, deadline) == WEFT_ETIMEDOUT

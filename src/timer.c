@@ -381,16 +381,8 @@ int weft_timer_join(weft_timer *t, double timeout)
     if (weft_thread_ident(t->thread) == weft_get_ident())
         return WEFT_ESTATE;                     /* "cannot join current thread" */
     weft__ns deadline;
-    switch (weft__timeout_class(timeout)) {
-    case WEFT__T_NAN: return WEFT_EINVAL;
-    case WEFT__T_TOO_BIG:
-        if (timeout > 0) return WEFT_EOVERFLOW;
-        deadline = weft__now();                 /* -inf: clamped to 0 */
-        break;
-    case WEFT__T_FOREVER:  deadline = WEFT__NS_FOREVER; break;
-    case WEFT__T_POSITIVE: deadline = weft__deadline_after(timeout); break;
-    default:               deadline = weft__now(); break;   /* 0 and negatives poll */
-    }
+    int trc = weft__join_deadline(timeout, &deadline);
+    if (trc != WEFT_OK) return trc;
     int rc = WEFT_OK;
     weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     while (atomic_load_explicit(&t->state, memory_order_relaxed) != TM_FINISHED) {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "weft/common.h"
+#include "weft/error.h"
 
 typedef int64_t weft__ns;
 #define WEFT__NS_FOREVER INT64_MAX
@@ -72,6 +73,23 @@ static inline double weft__remaining(weft__ns deadline)
 static inline int weft__expired(weft__ns deadline)
 {
     return deadline != WEFT__NS_FOREVER && weft__now() >= deadline;
+}
+
+/* Thread.join's timeout rule (also Timer.join): WEFT_FOREVER blocks; 0, other
+ * negatives and -inf poll (Python clamps negatives to 0); NaN: WEFT_EINVAL; above
+ * WEFT_TIMEOUT_MAX: WEFT_EOVERFLOW. Writes the deadline on WEFT_OK only. */
+static inline int weft__join_deadline(double timeout, weft__ns *deadline)
+{
+    switch (weft__timeout_class(timeout)) {
+    case WEFT__T_NAN:      return WEFT_EINVAL;
+    case WEFT__T_TOO_BIG:
+        if (timeout > 0) return WEFT_EOVERFLOW;
+        *deadline = weft__now();                    /* -inf: clamped to 0 */
+        return WEFT_OK;
+    case WEFT__T_FOREVER:  *deadline = WEFT__NS_FOREVER; return WEFT_OK;
+    case WEFT__T_POSITIVE: *deadline = weft__deadline_after(timeout); return WEFT_OK;
+    default:               *deadline = weft__now(); return WEFT_OK;   /* 0, negatives */
+    }
 }
 
 #endif /* WEFT_INTERNAL_CLOCK_H */
