@@ -402,13 +402,25 @@ static void fair_fn(void *p, int i)
     }
 }
 
+static bool all_progressed(struct fair *f, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (atomic_load(&f->count[i]) == 0) return false;
+    return true;
+}
+
 SLOW_TEST(stress_fairness_every_thread_progresses)
 {
     static struct fair f;
     weft_lock_init(&f.lock);
     const int N = 6;
     weft_test_threads *ts = weft_test_start(N, fair_fn, &f);
+    /* At least 1 s of contention, and on until every thread has taken the lock
+     * at least once: a starved thread fails the WAIT_UNTIL after a generous
+     * deadline (scaled: valgrind runs one thread at a time and may not schedule
+     * a thread for a long while). */
     weft_test_sleep(1.0);
+    WAIT_UNTIL(all_progressed(&f, N), 30);
     atomic_store(&f.stop, 1);
     weft_test_join(ts);
     long mn = LONG_MAX, mx = 0, sum = 0;
