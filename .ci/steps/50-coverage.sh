@@ -2,16 +2,16 @@
 # (gcovr; -DWEFT_COVERAGE=ON builds with --coverage -fprofile-update=atomic -O0).
 # Prints per-file line and branch coverage with the uncovered lines, then fails
 # if the totals drop below the thresholds. The target is 95% lines and
-# 90% branches of src/; the thresholds below are what the suite reached when
-# the gate was written (2026-11-22, all branches merged: 97.2% lines, 90.6%
-# branches, futex backend; thresholds 1 point below for run-to-run variance
-# of timing-dependent branches). Ratchet them up as tests land, never down.
+# 90% branches of src/; the thresholds below follow what the suite reaches
+# (2026-11-22, CI run of 33c9d19: 98.5% lines, 92.8% branches, futex backend),
+# about 1.5 points lower for run-to-run variance of timing-dependent branches,
+# and never below the target. Ratchet them up as tests land, never down.
 # Sourced by .ci/run (need, step, JOBS).
 
 need gcovr
 
-COV_MIN_LINES=${WEFT_COV_MIN_LINES:-96}
-COV_MIN_BRANCHES=${WEFT_COV_MIN_BRANCHES:-89}
+COV_MIN_LINES=${WEFT_COV_MIN_LINES:-97}
+COV_MIN_BRANCHES=${WEFT_COV_MIN_BRANCHES:-91}
 COV_BUILD=build-ci-coverage
 
 coverage() {
