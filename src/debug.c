@@ -623,7 +623,7 @@ weft_deadlock_mode weft_deadlock_get_mode(void)
 /* Write the report of w's cycle to f. */
 static void write_cycle(FILE *f, const struct walk *w, int mode)
 {
-    char me[160], obj[160], edge[240];
+    char me[160], obj[160], edge[512];
     weft__describe_tid(w->origin, me, sizeof me);
     fprintf(f, "weft: deadlock detected: the wait of %s can never end\n", me);
     weft__ns now = weft__now();
@@ -713,7 +713,7 @@ int weft__dl_poll_slow(struct weft__dl *dl, weft__ns deadline, weft__ns *until)
 
 static void dump_slot(FILE *out, struct slot *s, weft__tid tid, weft__ns now)
 {
-    char who[160], obj[160], edge[240];
+    char who[160], obj[160], edge[512];
     weft__describe_tid(tid, who, sizeof who);
     int daemon = atomic_load_explicit(&s->daemon, memory_order_relaxed);
     fprintf(out, "%s%s%s alive\n", tid == weft__my_tid ? "* " : "  ", who,
