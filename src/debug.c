@@ -34,7 +34,9 @@
  * count as stuck (greatest fixed point). It is a deadlock of the origin only if
  * the walk reached the origin again: a cycle through the caller. A thread stuck
  * behind somebody else's cycle is left to that cycle's members, which detect it
- * themselves. Records change under the walk, so one finding is a suspicion: the
+ * themselves. One dead end counts too: the caller waits for a Lock or RLock whose
+ * holder has finished without releasing it (its id is stale). Records change
+ * under the walk, so one finding is a suspicion: the
  * same cycle (same threads and objects) found again after CONFIRM_NS is reported.
  */
 #include <signal.h>
@@ -379,6 +381,15 @@ static bool stuck(struct walk *w, weft__tid tid)
     if (--w->budget < 0 || w->len == MAXPATH) return false;
     struct slot *s = slot_of(tid);
     struct snap sn;
+    if (!s && tid && w->len == 1 && !w->reached
+        && (w->path[0].kind == WEFT__WK_LOCK || w->path[0].kind == WEFT__WK_RLOCK)) {
+        /* the origin waits for a lock whose holder has finished without
+         * releasing it: a dead end, reported like a cycle */
+        w->reached = true;
+        w->clen = 1;
+        w->cycle[0] = w->path[0];
+        return true;
+    }
     if (!s || !pin(s, tid, &sn)) return false;
     weft__tid succ[MAXBLOCK];
     int n = sn.depth ? successors(&sn, succ, MAXBLOCK) : -1;
