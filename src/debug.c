@@ -653,7 +653,11 @@ weft_deadlock_mode weft_deadlock_get_mode(void)
 static void write_cycle(FILE *f, const struct walk *w, int mode)
 {
     char me[160], obj[160], edge[512];
-    weft__describe_tid(w->origin, me, sizeof me);
+    struct slot *os = slot_of(w->origin);
+    char oname[NAMELEN] = "";
+    if (os) load_name(os, oname);
+    if (oname[0]) snprintf(me, sizeof me, "thread '%s'", oname);
+    else weft__describe_tid(w->origin, me, sizeof me);
     fprintf(f, "weft: deadlock detected: the wait of %s can never end\n", me);
     weft__ns now = weft__now();
     for (int i = 0; i < w->clen; i++) {
