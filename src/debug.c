@@ -106,6 +106,7 @@ static uint32_t high;               /* slots handed out so far, under slot_lock 
 static void spin_lock(atomic_flag *f)
 {
     unsigned n = 0;
+    WEFT__BENIGN_WORD(f, sizeof *f);   /* helgrind/drd: the flag itself is atomic */
     while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
         if (++n > 64) weft__os_yield();
     WEFT__HAPPENS_AFTER(f);
