@@ -853,6 +853,9 @@ static int parse_signal(const char *e)
 
 __attribute__((constructor)) static void debug_env_init(void)
 {
+    /* helgrind/drd: these words are only accessed atomically */
+    WEFT__BENIGN_WORD(&weft__names_used, sizeof weft__names_used);
+    WEFT__BENIGN_WORD(&weft__dl_mode_word, sizeof weft__dl_mode_word);
     int sig = parse_signal(getenv("WEFT_DUMP_SIGNAL"));
     if (sig) (void)weft_debug_dump_on_signal(sig);
 }
