@@ -265,7 +265,7 @@ int weft__rec_begin(enum weft__wk kind, const void *obj, weft__ns deadline)
     if (d < DEPTH) {
         atomic_store_explicit(&s->w[d].kind, (int)kind, memory_order_relaxed);
         atomic_store_explicit(&s->w[d].obj, obj, memory_order_relaxed);
-        atomic_store_explicit(&s->w[d].since, weft__now(), memory_order_relaxed);
+        atomic_store_explicit(&s->w[d].since, weft__now_coarse(), memory_order_relaxed);
         atomic_store_explicit(&s->w[d].deadline, deadline, memory_order_relaxed);
     }
     atomic_store_explicit(&s->depth, d + 1, memory_order_relaxed);
