@@ -369,7 +369,8 @@ TEST(timer_join_is_recorded_and_ended)
     weft_test_threads *ts = weft_test_start(1, tm_joiner, NULL);
     /* The joiner: Timer join outermost, the condition it sleeps on innermost. */
     WAIT_UNTIL(dump_has("in Timer on 'tm-one'"), 30);
-    ASSERT(dump_has("blocked in Event.wait on 'tm-go'"));   /* the function's thread */
+    WAIT_UNTIL(dump_has("blocked in Event.wait on 'tm-go'"), 30); /* the function's thread */
+    WAIT_UNTIL(dump_has("blocked in Condition.wait"), 30);        /* the joiner, innermost */
     ASSERT_OK(weft_event_set(&tm_go));
     WAIT_UNTIL(atomic_load(&tm_rc) == WEFT_OK, 30);
     check_only_parked("tm-one");
