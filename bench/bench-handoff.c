@@ -7,6 +7,20 @@
  * Implementations: pthread mutex + 2 condvars (the baseline), POSIX sem_t, a raw
  * futex event (futexlock.h, the floor for an Event), GLib GAsyncQueue, weft Event,
  * Condition, Semaphore and Queue (when built). CPython rows come from bench/py.
+ *
+ * Measurement (more robust than bench_suite's 5 rounds, because a handoff is a
+ * scheduler event and this is the noisiest workload on a shared machine):
+ *   - HANDOFF_REPS rounds (21; 5 in quick mode), each one repetition of every
+ *     implementation, of half bench_suite's length. Odd rounds run the
+ *     implementations in reverse order, so none always runs right after the same
+ *     neighbour (ABBA interleaving). Every repetition starts fresh threads, so
+ *     the scheduler's placement of the two unpinned threads (same CPU or not,
+ *     a 10x difference here) is drawn anew each time, alike for everyone.
+ *   - Each row is the median, min and max over the rounds, as elsewhere.
+ *   - The weft Event target compares with the raw futex event: a note gives the
+ *     paired statistic, the median over rounds of (weft Event / raw futex event)
+ *     of the same round, with its quartiles. Both use the same driver, the same
+ *     thread pair, and each word in a cache line of its own.
  */
 #include "bench.h"
 #include "futexlock.h"
@@ -93,7 +107,9 @@ static void ps_ping(void) { sem_post(&ps_b); while (sem_wait(&ps_a) != 0) {} }
 static void ps_pong(void) { while (sem_wait(&ps_b) != 0) {} sem_post(&ps_a); }
 
 /* ---- raw futex event ----------------------------------------------------------- */
-static bench_futex_event fe_a, fe_b;
+/* Each event word in a cache line of its own, for the futex event and for weft's
+ * Event alike (so neither gets a luckier layout, e.g. false sharing of a and b). */
+static _Alignas(64) bench_futex_event fe_a, fe_b;
 static void fe_setup(void) { atomic_init(&fe_a.w, 0u); atomic_init(&fe_b.w, 0u); }
 static void fe_teardown(void) {}
 static void fe_ping(void)
@@ -120,7 +136,7 @@ static void gq_pong(void) { (void)g_async_queue_pop(gq_b); g_async_queue_push(gq
 
 /* ---- weft Event ---------------------------------------------------------------- */
 #if WEFT_BENCH_HAVE_EVENT
-static weft_event we_a, we_b;
+static _Alignas(64) weft_event we_a, we_b;
 static void we_setup(void) { weft_event_init(&we_a); weft_event_init(&we_b); }
 static void we_teardown(void) { weft_event_destroy(&we_a); weft_event_destroy(&we_b); }
 static void we_ping(void)
@@ -234,6 +250,53 @@ static const adapter adapters[] = {
 
 static const int *g_cpus;
 
+#define HANDOFF_REPS_MAX 21
+
+static int handoff_reps(void) { return bench_quick() ? BENCH_REPS : HANDOFF_REPS_MAX; }
+
+/* bench_suite with more, shorter rounds in ABBA order (see the top). */
+static void handoff_suite(const char *workload, bench_case *c, size_t n,
+                          double v[][HANDOFF_REPS_MAX])
+{
+    const int reps = handoff_reps();
+    for (size_t i = 0; i < n; i++) {
+        bench_calibrate(&c[i]);
+        c[i].iters = c[i].iters / 2 ? c[i].iters / 2 : 1;
+        (void)c[i].fn(c[i].ctx, c[i].iters); /* warm-up */
+    }
+    for (int r = 0; r < reps; r++)
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (r & 1) ? n - 1 - k : k;
+            v[i][r] = bench_per_op(BENCH_US, c[i].fn(c[i].ctx, c[i].iters), c[i].iters);
+        }
+    for (size_t i = 0; i < n; i++) {
+        double sorted[HANDOFF_REPS_MAX];
+        memcpy(sorted, v[i], sizeof sorted);
+        bench_report_samples(workload, c[i].impl, c[i].role, sorted, reps,
+                             bench_unit_name(BENCH_US), false);
+    }
+}
+
+/* The paired note: weft Event against the raw futex event, round by round. */
+static void paired_note(const char *workload, const bench_case *c, size_t n,
+                        double v[][HANDOFF_REPS_MAX])
+{
+    const int reps = handoff_reps();
+    int we = -1, fe = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(c[i].impl, "weft Event") == 0) we = (int)i;
+        if (strcmp(c[i].impl, "raw futex event") == 0) fe = (int)i;
+    }
+    if (we < 0 || fe < 0) return;
+    double q[HANDOFF_REPS_MAX];
+    for (int r = 0; r < reps; r++) q[r] = v[we][r] / v[fe][r];
+    qsort(q, (size_t)reps, sizeof q[0], bench_cmp_double);
+    bench_note(workload, "weft Event vs raw futex event, paired by round: median %+.1f%% "
+               "(quartiles %+.1f%% .. %+.1f%%, %d rounds; negative: weft faster)",
+               (q[reps / 2] - 1) * 100, (q[reps / 4] - 1) * 100,
+               (q[(3 * reps) / 4] - 1) * 100, reps);
+}
+
 static double run(void *ctx, uint64_t iters)
 {
     g_cur = ctx;
@@ -264,7 +327,9 @@ int main(void)
         for (size_t i = 0; i < n; i++)
             cases[i] = (bench_case){ adapters[i].name, adapters[i].role, run,
                                      (void *)&adapters[i], 1, 0, 0, { 0 } };
-        bench_suite(w, BENCH_US, cases, n);
+        static double v[sizeof adapters / sizeof adapters[0]][HANDOFF_REPS_MAX];
+        handoff_suite(w, cases, n, v);
+        paired_note(w, cases, n, v);
         if (!WEFT_BENCH_HAVE_EVENT)
             bench_weft_missing(w, "Event");
         if (!(WEFT_BENCH_HAVE_CONDITION && WEFT_BENCH_HAVE_LOCK))

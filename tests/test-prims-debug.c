@@ -12,8 +12,6 @@
  */
 #include "harness.h"
 
-#include <stdatomic.h>
-
 #include "weft/debug.h"
 
 /* ---- the dump as a string ------------------------------------------------------- */
@@ -69,18 +67,19 @@ static void unpark(weft_test_threads *ts)
 /* ---- Event ----------------------------------------------------------------------- */
 
 static weft_event ev;
-static _Atomic int ev_rc = -100;
+static int ev_rc = -100;   /* read after the join */
 
 static void ev_waiter(void *arg, int index)
 {
     (void)index;
     double timeout = *(double *)arg;
-    atomic_store(&ev_rc, weft_event_wait(&ev, timeout));
+    ev_rc = weft_event_wait(&ev, timeout);
     (void)weft_event_wait(&parking, WEFT_FOREVER);
 }
 
 TEST(event_wait_is_recorded_and_ended)
 {
+    ev_rc = -100;
     name_parking();
     weft_event_init(&ev);
     ASSERT_OK(weft_debug_name(&ev, "ev-one"));
@@ -89,27 +88,29 @@ TEST(event_wait_is_recorded_and_ended)
     WAIT_UNTIL(dump_has("blocked in Event.wait on 'ev-one'"), 30);
     ASSERT(!dump_has("(with a timeout)"));
     ASSERT_OK(weft_event_set(&ev));
-    WAIT_UNTIL(atomic_load(&ev_rc) == WEFT_OK, 30);
     check_only_parked("ev-one");
     unpark(ts);
+    ASSERT_EQ(ev_rc, WEFT_OK);
     weft_event_destroy(&ev);
 }
 
 TEST(event_wait_timeout_ends_its_record)
 {
+    ev_rc = -100;
     name_parking();
     weft_event_init(&ev);
     ASSERT_OK(weft_debug_name(&ev, "ev-timed"));
     double timeout = 0.3;
     weft_test_threads *ts = weft_test_start(1, ev_waiter, &timeout);
-    WAIT_UNTIL(atomic_load(&ev_rc) == WEFT_ETIMEDOUT, 30);
     check_only_parked("ev-timed");
     unpark(ts);
+    ASSERT_EQ(ev_rc, WEFT_ETIMEDOUT);
     weft_event_destroy(&ev);
 }
 
 TEST(event_wait_with_timeout_shows_it)
 {
+    ev_rc = -100;
     name_parking();
     weft_event_init(&ev);
     ASSERT_OK(weft_debug_name(&ev, "ev-long"));
@@ -120,11 +121,13 @@ TEST(event_wait_with_timeout_shows_it)
     ASSERT_OK(weft_event_set(&ev));
     check_only_parked("ev-long");
     unpark(ts);
+    ASSERT_EQ(ev_rc, WEFT_OK);
     weft_event_destroy(&ev);
 }
 
 TEST(event_fast_path_records_nothing)
 {
+    ev_rc = -100;
     name_parking();
     weft_event_init(&ev);
     ASSERT_OK(weft_debug_name(&ev, "ev-set"));
@@ -132,8 +135,8 @@ TEST(event_fast_path_records_nothing)
     double forever = WEFT_FOREVER;
     weft_test_threads *ts = weft_test_start(1, ev_waiter, &forever);
     check_only_parked("ev-set");
-    ASSERT_EQ(atomic_load(&ev_rc), WEFT_OK);
     unpark(ts);
+    ASSERT_EQ(ev_rc, WEFT_OK);
     weft_event_destroy(&ev);
 }
 
@@ -141,14 +144,14 @@ TEST(event_fast_path_records_nothing)
 
 static weft_lock cl;
 static weft_condition cond;
-static _Atomic int cond_rc = -100;
+static int cond_rc = -100;   /* read after the join */
 
 static void cond_waiter(void *arg, int index)
 {
     (void)index;
     double timeout = *(double *)arg;
     ASSERT_OK(weft_lock_acquire(&cl, true, WEFT_FOREVER));
-    atomic_store(&cond_rc, weft_condition_wait(&cond, timeout));
+    cond_rc = weft_condition_wait(&cond, timeout);
     ASSERT_OK(weft_lock_release(&cl));
     (void)weft_event_wait(&parking, WEFT_FOREVER);
 }
@@ -159,7 +162,7 @@ static void cond_setup(const char *name)
     weft_lock_init(&cl);
     ASSERT_OK(weft_condition_init_lock(&cond, &cl));
     ASSERT_OK(weft_debug_name(&cond, name));
-    atomic_store(&cond_rc, -100);
+    cond_rc = -100;
 }
 
 TEST(condition_wait_is_recorded_and_ended)
@@ -171,9 +174,9 @@ TEST(condition_wait_is_recorded_and_ended)
     ASSERT_OK(weft_lock_acquire(&cl, true, WEFT_FOREVER));
     ASSERT_OK(weft_condition_notify(&cond, 1));
     ASSERT_OK(weft_lock_release(&cl));
-    WAIT_UNTIL(atomic_load(&cond_rc) == WEFT_OK, 30);
     check_only_parked("cond-one");
     unpark(ts);
+    ASSERT_EQ(cond_rc, WEFT_OK);
     weft_condition_destroy(&cond);
     weft_lock_destroy(&cl);
 }
@@ -183,9 +186,9 @@ TEST(condition_wait_timeout_ends_its_record)
     cond_setup("cond-timed");
     double timeout = 0.3;
     weft_test_threads *ts = weft_test_start(1, cond_waiter, &timeout);
-    WAIT_UNTIL(atomic_load(&cond_rc) == WEFT_ETIMEDOUT, 30);
     check_only_parked("cond-timed");
     unpark(ts);
+    ASSERT_EQ(cond_rc, WEFT_ETIMEDOUT);
     weft_condition_destroy(&cond);
     weft_lock_destroy(&cl);
 }
@@ -195,23 +198,23 @@ TEST(condition_poll_records_nothing)
     cond_setup("cond-poll");
     double zero = 0;
     weft_test_threads *ts = weft_test_start(1, cond_waiter, &zero);
-    WAIT_UNTIL(atomic_load(&cond_rc) == WEFT_ETIMEDOUT, 30);
     check_only_parked("cond-poll");
     unpark(ts);
+    ASSERT_EQ(cond_rc, WEFT_ETIMEDOUT);
     weft_condition_destroy(&cond);
     weft_lock_destroy(&cl);
 }
 
 static bool never(void *arg) { (void)arg; return false; }
-static bool flag_set(void *arg) { return atomic_load((_Atomic int *)arg) != 0; }
-static _Atomic int cond_flag;
+static bool flag_set(void *arg) { return *(int *)arg != 0; }
+static int cond_flag;   /* under the lock */
 
 static void cond_for_waiter(void *arg, int index)
 {
     (void)index;
     (void)arg;
     ASSERT_OK(weft_lock_acquire(&cl, true, WEFT_FOREVER));
-    atomic_store(&cond_rc, weft_condition_wait_for(&cond, flag_set, &cond_flag, WEFT_FOREVER));
+    cond_rc = weft_condition_wait_for(&cond, flag_set, &cond_flag, WEFT_FOREVER);
     ASSERT_RC(weft_condition_wait_for(&cond, never, NULL, 0.05), WEFT_ETIMEDOUT);
     ASSERT_OK(weft_lock_release(&cl));
     (void)weft_event_wait(&parking, WEFT_FOREVER);
@@ -220,16 +223,16 @@ static void cond_for_waiter(void *arg, int index)
 TEST(condition_wait_for_is_recorded_and_ended)
 {
     cond_setup("cond-for");
-    atomic_store(&cond_flag, 0);
+    cond_flag = 0;
     weft_test_threads *ts = weft_test_start(1, cond_for_waiter, NULL);
     WAIT_UNTIL(dump_has("blocked in Condition.wait on 'cond-for'"), 30);
     ASSERT_OK(weft_lock_acquire(&cl, true, WEFT_FOREVER));
-    atomic_store(&cond_flag, 1);
+    cond_flag = 1;
     ASSERT_OK(weft_condition_notify_all(&cond));
     ASSERT_OK(weft_lock_release(&cl));
     check_only_parked("cond-for");
-    ASSERT_EQ(atomic_load(&cond_rc), WEFT_OK);
     unpark(ts);
+    ASSERT_EQ(cond_rc, WEFT_OK);
     weft_condition_destroy(&cond);
     weft_lock_destroy(&cl);
 }
@@ -237,13 +240,13 @@ TEST(condition_wait_for_is_recorded_and_ended)
 /* ---- Semaphore ------------------------------------------------------------------ */
 
 static weft_semaphore sem;
-static _Atomic int sem_rc = -100;
+static int sem_rc = -100;   /* read after the join */
 
 static void sem_waiter(void *arg, int index)
 {
     (void)index;
     double timeout = *(double *)arg;
-    atomic_store(&sem_rc, weft_semaphore_acquire(&sem, true, timeout));
+    sem_rc = weft_semaphore_acquire(&sem, true, timeout);
     (void)weft_event_wait(&parking, WEFT_FOREVER);
 }
 
@@ -252,14 +255,14 @@ TEST(semaphore_acquire_is_recorded_and_ended)
     name_parking();
     ASSERT_OK(weft_semaphore_init(&sem, 0));
     ASSERT_OK(weft_debug_name(&sem, "sem-one"));
-    atomic_store(&sem_rc, -100);
+    sem_rc = -100;
     double forever = WEFT_FOREVER;
     weft_test_threads *ts = weft_test_start(1, sem_waiter, &forever);
     WAIT_UNTIL(dump_has("blocked in Semaphore.acquire on 'sem-one'"), 30);
     ASSERT_OK(weft_semaphore_release(&sem, 1));
-    WAIT_UNTIL(atomic_load(&sem_rc) == WEFT_OK, 30);
     check_only_parked("sem-one");
     unpark(ts);
+    ASSERT_EQ(sem_rc, WEFT_OK);
     weft_semaphore_destroy(&sem);
 }
 
@@ -268,25 +271,25 @@ TEST(semaphore_acquire_timeout_ends_its_record)
     name_parking();
     ASSERT_OK(weft_bounded_semaphore_init(&sem, 0));
     ASSERT_OK(weft_debug_name(&sem, "sem-timed"));
-    atomic_store(&sem_rc, -100);
+    sem_rc = -100;
     double timeout = 0.3;
     weft_test_threads *ts = weft_test_start(1, sem_waiter, &timeout);
-    WAIT_UNTIL(atomic_load(&sem_rc) == WEFT_ETIMEDOUT, 30);
     check_only_parked("sem-timed");
     unpark(ts);
+    ASSERT_EQ(sem_rc, WEFT_ETIMEDOUT);
     weft_semaphore_destroy(&sem);
 }
 
 /* ---- Barrier -------------------------------------------------------------------- */
 
 static weft_barrier bar;
-static _Atomic int bar_rc = -100;
+static int bar_rc = -100;   /* read after the join */
 
 static void bar_waiter(void *arg, int index)
 {
     (void)index;
     double timeout = *(double *)arg;
-    atomic_store(&bar_rc, weft_barrier_wait(&bar, timeout));
+    bar_rc = weft_barrier_wait(&bar, timeout);
     (void)weft_event_wait(&parking, WEFT_FOREVER);
 }
 
@@ -295,15 +298,16 @@ TEST(barrier_wait_is_recorded_and_ended)
     name_parking();
     ASSERT_OK(weft_barrier_init(&bar, 2, NULL, NULL, WEFT_FOREVER));
     ASSERT_OK(weft_debug_name(&bar, "bar-one"));
-    atomic_store(&bar_rc, -100);
+    bar_rc = -100;
     double forever = WEFT_FOREVER;
     weft_test_threads *ts = weft_test_start(1, bar_waiter, &forever);
     WAIT_UNTIL(dump_has("blocked in Barrier.wait on 'bar-one'"), 30);
     int idx = weft_barrier_wait(&bar, WEFT_FOREVER);
     ASSERT(idx == 0 || idx == 1);
-    WAIT_UNTIL(atomic_load(&bar_rc) >= 0, 30);
     check_only_parked("bar-one");
     unpark(ts);
+    ASSERT(bar_rc == 0 || bar_rc == 1);
+    ASSERT_EQ(bar_rc + idx, 1);
     weft_barrier_destroy(&bar);
 }
 
@@ -312,12 +316,12 @@ TEST(barrier_wait_timeout_ends_its_record)
     name_parking();
     ASSERT_OK(weft_barrier_init(&bar, 2, NULL, NULL, WEFT_FOREVER));
     ASSERT_OK(weft_debug_name(&bar, "bar-timed"));
-    atomic_store(&bar_rc, -100);
+    bar_rc = -100;
     double timeout = 0.3;
     weft_test_threads *ts = weft_test_start(1, bar_waiter, &timeout);
-    WAIT_UNTIL(atomic_load(&bar_rc) == WEFT_EBROKEN, 30);
     check_only_parked("bar-timed");
     unpark(ts);
+    ASSERT_EQ(bar_rc, WEFT_EBROKEN);
     weft_barrier_destroy(&bar);
 }
 
@@ -326,14 +330,14 @@ TEST(barrier_abort_ends_the_record)
     name_parking();
     ASSERT_OK(weft_barrier_init(&bar, 3, NULL, NULL, WEFT_FOREVER));
     ASSERT_OK(weft_debug_name(&bar, "bar-abort"));
-    atomic_store(&bar_rc, -100);
+    bar_rc = -100;
     double forever = WEFT_FOREVER;
     weft_test_threads *ts = weft_test_start(1, bar_waiter, &forever);
     WAIT_UNTIL(dump_has("blocked in Barrier.wait on 'bar-abort'"), 30);
     ASSERT_OK(weft_barrier_abort(&bar));
-    WAIT_UNTIL(atomic_load(&bar_rc) == WEFT_EBROKEN, 30);
     check_only_parked("bar-abort");
     unpark(ts);
+    ASSERT_EQ(bar_rc, WEFT_EBROKEN);
     weft_barrier_destroy(&bar);
 }
 
@@ -341,7 +345,7 @@ TEST(barrier_abort_ends_the_record)
 
 static weft_event tm_go;
 static weft_timer *tm;
-static _Atomic int tm_rc = -100;
+static int tm_rc = -100;   /* read after the join */
 
 static void tm_fn(void *arg)
 {
@@ -353,7 +357,7 @@ static void tm_joiner(void *arg, int index)
 {
     (void)arg;
     (void)index;
-    atomic_store(&tm_rc, weft_timer_join(tm, WEFT_FOREVER));
+    tm_rc = weft_timer_join(tm, WEFT_FOREVER);
     (void)weft_event_wait(&parking, WEFT_FOREVER);
 }
 
@@ -364,7 +368,7 @@ TEST(timer_join_is_recorded_and_ended)
     ASSERT_OK(weft_debug_name(&tm_go, "tm-go"));
     ASSERT_OK(weft_timer_create(&tm, 0, tm_fn, NULL, NULL));
     ASSERT_OK(weft_debug_name(tm, "tm-one"));
-    atomic_store(&tm_rc, -100);
+    tm_rc = -100;
     ASSERT_OK(weft_timer_start(tm));
     weft_test_threads *ts = weft_test_start(1, tm_joiner, NULL);
     /* The joiner: Timer join outermost, the condition it sleeps on innermost. */
@@ -372,9 +376,9 @@ TEST(timer_join_is_recorded_and_ended)
     WAIT_UNTIL(dump_has("blocked in Event.wait on 'tm-go'"), 30); /* the function's thread */
     WAIT_UNTIL(dump_has("blocked in Condition.wait"), 30);        /* the joiner, innermost */
     ASSERT_OK(weft_event_set(&tm_go));
-    WAIT_UNTIL(atomic_load(&tm_rc) == WEFT_OK, 30);
     check_only_parked("tm-one");
     unpark(ts);
+    ASSERT_EQ(tm_rc, WEFT_OK);
     weft_timer_destroy(tm);
     weft_event_destroy(&tm_go);
 }
