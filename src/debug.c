@@ -106,6 +106,7 @@ static uint32_t high;               /* slots handed out so far, under slot_lock 
 static void spin_lock(atomic_flag *f)
 {
     unsigned n = 0;
+    WEFT__BENIGN_WORD(f, sizeof *f);   /* helgrind/drd: the flag itself is atomic */
     while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
         if (++n > 64) weft__os_yield();
     WEFT__HAPPENS_AFTER(f);
@@ -852,6 +853,9 @@ static int parse_signal(const char *e)
 
 __attribute__((constructor)) static void debug_env_init(void)
 {
+    /* helgrind/drd: these words are only accessed atomically */
+    WEFT__BENIGN_WORD(&weft__names_used, sizeof weft__names_used);
+    WEFT__BENIGN_WORD(&weft__dl_mode_word, sizeof weft__dl_mode_word);
     int sig = parse_signal(getenv("WEFT_DUMP_SIGNAL"));
     if (sig) (void)weft_debug_dump_on_signal(sig);
 }
