@@ -38,6 +38,16 @@
  * Lifetime: refs counts owners; the last unref frees (and calls the result
  * destructor). The caller of a transition holds a reference, so callbacks can
  * run after the lock is released.
+ *
+ * Debugging (internal/debug.h). A result()/exception() wait that may sleep
+ * records WEFT__WK_FUTURE (obj: the future). Without a timeout it also runs the
+ * deadlock-detection loop; the check (weft__dl_poll) is made with the stripe lock
+ * released, so the waiter is never seen holding a lock while it is only waiting
+ * for the future (a worker finishing a future of the same stripe would otherwise
+ * look blocked on the waiter). The detector follows a future to the threads that
+ * must run for it to finish with weft__future_blockers (below), which reads only
+ * atomics of the future and of its pool's debug block and takes no lock: the
+ * detector may call it from a thread that holds any weft lock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +56,7 @@
 #include "internal/alloc.h"
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/failure.h"
 #include "internal/future.h"
 #include "internal/os.h"
@@ -122,6 +133,9 @@ weft_future *weft__future_new(uint32_t refs)
     /* Only ever accessed atomically (lock-free readers of state, refcount). */
     WEFT__BENIGN_WORD(&f->state, sizeof f->state);
     WEFT__BENIGN_WORD(&f->refs, sizeof f->refs);
+    atomic_init(&f->runner, 0);
+    WEFT__BENIGN_WORD(&f->runner, sizeof f->runner);
+    f->pool = NULL;
     f->nwaiting = 0;
     f->result = NULL;
     f->fail_code = 0;
@@ -165,7 +179,18 @@ void weft_future_unref(weft_future *f)
         n = c->next;
         free(c);
     }
+    if (f->pool) weft__pool_dbg_unref(f->pool);
+    weft__name_forget(f);
     free(f);
+}
+
+void weft__pool_dbg_unref(struct weft__pool_dbg *pd)
+{
+    WEFT__HAPPENS_BEFORE(&pd->refs);
+    if (atomic_fetch_sub_explicit(&pd->refs, 1, memory_order_acq_rel) == 1) {
+        WEFT__HAPPENS_AFTER(&pd->refs);
+        free(pd);
+    }
 }
 
 void weft_future_destroy(weft_future *f)
@@ -410,26 +435,47 @@ static int wait_done(weft_future *f, double timeout, uint32_t *state)
         }
     }
     weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER : weft__deadline_after(timeout);
+    int tok = weft__rec_begin(WEFT__WK_FUTURE, f, deadline);
+    struct weft__dl dl;
+    weft__dl_start(&dl, deadline);
+    int rc = WEFT_OK;
     weft__flock(f);
     for (;;) {
         s = atomic_load_explicit(&f->state, memory_order_relaxed);
         if (state_done(s)) break;
+        weft__ns until = deadline;
+        if (dl.next != WEFT__NS_FOREVER) {
+            /* A check may be due: make it without the stripe lock (design block). */
+            weft__funlock(f);
+            int prc = weft__dl_poll(&dl, deadline, &until);
+            weft__flock(f);
+            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+            if (state_done(s)) break;
+            if (prc == WEFT_EDEADLK) {
+                rc = WEFT_EDEADLK;
+                break;
+            }
+        }
         double left = WEFT_FOREVER;
-        if (deadline != WEFT__NS_FOREVER) {
-            left = weft__remaining(deadline);
-            if (!(left > 0)) break;
+        if (until != WEFT__NS_FOREVER) {
+            left = weft__remaining(until);
+            if (!(left > 0)) {
+                if (until == deadline) break;    /* the caller's timeout */
+                left = 1e-3;                     /* a check is due: come back soon */
+            }
         }
         f->nwaiting++;
-        int rc = weft_condition_wait(weft__fcond(f), left);
+        int wrc = weft_condition_wait(weft__fcond(f), left);
         f->nwaiting--;
-        if (rc == WEFT_ETIMEDOUT) {
+        if (wrc == WEFT_ETIMEDOUT && until == deadline) {
             s = atomic_load_explicit(&f->state, memory_order_relaxed);
             break;
         }
     }
     weft__funlock(f);
+    weft__rec_end(tok);
     *state = s;
-    return WEFT_OK;
+    return rc;
 }
 
 int weft_future_result(weft_future *f, double timeout, void **out)
@@ -456,4 +502,39 @@ int weft_future_exception(weft_future *f, double timeout, int *code, const char 
     if (code) *code = f->fail_code;
     if (message) *message = f->fail_code ? (f->fail_msg ? f->fail_msg : "") : NULL;
     return WEFT_OK;
+}
+
+/* ---- debugging ------------------------------------------------------------- */
+
+/* internal/debug.h. f is alive (a waiter's record names it); its pool block is
+ * alive as long as f is. Relaxed/acquire loads only, no lock: see the design
+ * block. Racy snapshots are fine: the detector confirms a cycle after a delay,
+ * and every answer that could be transient (a worker about to pick the item up)
+ * is "-1" or names workers that are really busy. */
+int weft__future_blockers(const void *future, weft__tid *out, int max)
+{
+    weft_future *f = (weft_future *)future;
+    if (!f) return -1;
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    if (s == WEFT_FUTURE_RUNNING) {
+        /* The runner's id was stored before the release store of RUNNING. */
+        weft__tid r = atomic_load_explicit(&f->runner, memory_order_relaxed);
+        if (!r || max < 1) return -1;   /* set running by user code: anyone may finish it */
+        out[0] = r;
+        return 1;
+    }
+    if (s != WEFT_FUTURE_PENDING) return -1;
+    struct weft__pool_dbg *pd = f->pool;
+    if (!pd) return -1;                 /* made by weft_future_create: user code finishes it */
+    if (atomic_load_explicit(&pd->free, memory_order_relaxed) > 0) return -1;
+    uint32_t nt = atomic_load_explicit(&pd->nthreads, memory_order_relaxed);
+    if ((int)nt < pd->max_workers) return -1;   /* the pool can still start a worker */
+    uint32_t nc = atomic_load_explicit(&pd->nclaimed, memory_order_relaxed);
+    if (nc < nt || nc > (uint32_t)pd->nslots || (int)nc > max) return -1;  /* not all known */
+    for (uint32_t i = 0; i < nc; i++) {
+        weft__tid t = atomic_load_explicit(&pd->w[i].tid, memory_order_relaxed);
+        if (!t) return -1;
+        out[i] = t;
+    }
+    return (int)nc;
 }

@@ -213,6 +213,7 @@ static void free_record(weft_thread *t)
     }
     if (t->name_heap) free(atomic_load_explicit(&t->name, memory_order_relaxed));
     free(t->fail_msg);
+    weft__name_forget(t);
     free(t);
 }
 

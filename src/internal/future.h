@@ -6,7 +6,15 @@
  * list of installed waiters (wait/as_completed); every transition happens under
  * the future's stripe lock (below), whose condition wakes result()/exception()
  * waiters. The executor's work item (fn, arg, queue link) is embedded, so a
- * submit costs one allocation of 80 bytes.
+ * submit costs one allocation of 96 bytes.
+ *
+ * Debugging (internal/debug.h). A future made by an executor points to its
+ * pool's debug block (struct weft__pool_dbg) and holds a reference to it for the
+ * future's whole life, so the deadlock detector, which may look at any future a
+ * thread is waiting on (alive by the wait-record protocol), can read the pool's
+ * counters lock-free even while the executor itself is being destroyed. The
+ * worker that runs the future stores its weft__tid in `runner` before the
+ * future becomes RUNNING.
  */
 #ifndef WEFT_INTERNAL_FUTURE_H
 #define WEFT_INTERNAL_FUTURE_H
@@ -23,6 +31,30 @@
 enum weft__fevent { WEFT__EV_RESULT = 1, WEFT__EV_EXCEPTION = 2, WEFT__EV_CANCELLED = 3 };
 
 struct weft__waiter;
+
+/* One worker of a pool, for the detector and the shutdown report. Written by
+ * that worker only (relaxed atomics); read by anyone. */
+struct weft__wslot {
+    WEFT_ATOMIC(uint32_t) tid;          /* its weft__tid; 0 until it has started */
+    _Atomic(weft_future *) cur;         /* the future it runs, or NULL (address only:
+                                           readers never dereference it) */
+    WEFT_ATOMIC(int64_t) since;         /* weft__now() when it started cur */
+};
+
+/* The part of an executor that outlives it while any of its futures lives. */
+struct weft__pool_dbg {
+    WEFT_ATOMIC(uint32_t) refs;         /* the executor's + one per future it made */
+    int max_workers;                    /* fixed */
+    int nslots;                         /* fixed: min(max_workers, WEFT__POOL_SLOTS) */
+    WEFT_ATOMIC(int) free;              /* workers not running a task (executor.c) */
+    WEFT_ATOMIC(uint32_t) nthreads;     /* workers started */
+    WEFT_ATOMIC(uint32_t) nclaimed;     /* slots claimed by workers (may exceed nslots) */
+    struct weft__wslot w[];             /* nslots */
+};
+#define WEFT__POOL_SLOTS 256
+
+/* Drop one reference to a pool's debug block (frees it at 0). */
+WEFT__HIDDEN_F void weft__pool_dbg_unref(struct weft__pool_dbg *pd);
 
 /* One waiter installed on one future: a node in that future's waiter list. */
 typedef struct weft__wlink {
@@ -54,6 +86,8 @@ struct weft_future {
     weft_task_fn fn;
     void *arg;
     weft_future *next;                 /* executor queue link, guarded by its lock */
+    struct weft__pool_dbg *pool;       /* NULL, or its executor's block (a reference) */
+    WEFT_ATOMIC(uint32_t) runner;      /* weft__tid of the worker running it, or 0 */
 };
 
 /* Lock striping. A future has no lock or condition of its own (they would more
