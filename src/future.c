@@ -17,14 +17,20 @@
  * store of FINISHED (under the lock), so a reader that sees FINISHED without the
  * lock also sees the outcome. That makes result() on a done future two loads.
  *
- * Waking. result()/exception() waiters sleep on the stripe's condition and count
- * themselves in f->nwaiting under the lock. A transition to a
- * done state is made under the lock and then notify_all is called under the same
- * lock hold if nwaiting > 0: a waiter checked the state under the lock before
- * waiting, and weft_condition_wait releases the lock atomically with enqueueing
- * the waiter, so no wakeup is lost. A notify_all meant for another future of the
- * same stripe only makes a waiter re-check its own state and wait again for the
- * time left. Installed wait()/as_completed() waiters are
+ * Waking. result()/exception() waiters sleep on the state word itself
+ * (internal/wait.h), so the wait record of a sleeping waiter is its
+ * WEFT__WK_FUTURE record (nothing nested inside it) and the deadlock detector
+ * sees the edge from any thread. A waiter counts itself in f->nwaiting inside one
+ * hold of the stripe lock; every transition to a done state stores the state
+ * (release) under the lock and then, in the same hold, wakes all sleepers on the
+ * word if nwaiting > 0. No lost wakeup: a transition whose hold comes after the
+ * waiter's sees its count and wakes; one whose hold comes before is seen by the
+ * waiter's next load of the state (the lock orders them); and weft__wait(&state,
+ * s) sleeps only while the word still holds the value s the waiter last saw, so a
+ * transition between that load and the sleep makes it return at once. The
+ * PENDING -> RUNNING store wakes nobody (a waiter sleeping on PENDING sleeps on).
+ * The waiter decrements nwaiting without the lock: a stale non-zero only costs a
+ * transition a wake with nobody to wake. Installed wait()/as_completed() waiters are
  * told under the lock too (weft__waiter_notify), only by set_result,
  * set_exception and set_running_or_notify_cancel (never by cancel), as in Python.
  *
@@ -41,10 +47,7 @@
  *
  * Debugging (internal/debug.h). A result()/exception() wait that may sleep
  * records WEFT__WK_FUTURE (obj: the future). Without a timeout it also runs the
- * deadlock-detection loop; the check (weft__dl_poll) is made with the stripe lock
- * released, so the waiter is never seen holding a lock while it is only waiting
- * for the future (a worker finishing a future of the same stripe would otherwise
- * look blocked on the waiter). The detector follows a future to the threads that
+ * deadlock-detection loop; the waiter holds no lock while it checks or sleeps. The detector follows a future to the threads that
  * must run for it to finish with weft__future_blockers (below), which reads only
  * atomics of the future and of its pool's debug block and takes no lock: the
  * detector may call it from a thread that holds any weft lock.
@@ -60,20 +63,18 @@
 #include "internal/failure.h"
 #include "internal/future.h"
 #include "internal/os.h"
+#include "internal/wait.h"
 #include "weft/thread.h"
 
 struct weft__fstripe weft__fstripes[WEFT__FSTRIPES];
 
 static void reset_stripes(void)
 {
-    for (int i = 0; i < WEFT__FSTRIPES; i++) {
-        weft_lock_init(&weft__fstripes[i].lock);
-        weft_condition_init_lock(&weft__fstripes[i].cond, &weft__fstripes[i].lock);
-    }
+    for (int i = 0; i < WEFT__FSTRIPES; i++) weft_lock_init(&weft__fstripes[i].lock);
 }
 
-/* Bind each stripe's condition to its lock before main() (priority after the
- * thread registry's 101). In a child of fork() the stripes are reset: a stripe
+/* Initialise the stripe locks before main() (priority after the thread
+ * registry's 101). In a child of fork() the stripes are reset: a stripe
  * lock held by a parent thread that does not exist in the child would otherwise
  * block every future of that stripe forever (CPython re-creates its global
  * shutdown lock after fork for the same reason). Waiters of the parent's other
@@ -136,7 +137,8 @@ weft_future *weft__future_new(uint32_t refs)
     atomic_init(&f->runner, 0);
     WEFT__BENIGN_WORD(&f->runner, sizeof f->runner);
     f->pool = NULL;
-    f->nwaiting = 0;
+    atomic_init(&f->nwaiting, 0);
+    WEFT__BENIGN_WORD(&f->nwaiting, sizeof f->nwaiting);
     f->result = NULL;
     f->fail_code = 0;
     f->fail_msg = NULL;
@@ -309,7 +311,9 @@ static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
 {
     WEFT__HAPPENS_BEFORE(&f->state);
     atomic_store_explicit(&f->state, s, memory_order_release);
-    if (f->nwaiting) weft_condition_notify_all(weft__fcond(f));
+    /* Under the lock, after the store: see "Waking" in the design block. */
+    if (atomic_load_explicit(&f->nwaiting, memory_order_relaxed))
+        weft__wake(&f->state, WEFT__WAKE_ALL);
     if (ev)
         for (weft__wlink *l = f->waiters; l; l = l->next)
             weft__waiter_notify(l, (enum weft__fevent)ev);
@@ -438,42 +442,29 @@ static int wait_done(weft_future *f, double timeout, uint32_t *state)
     int tok = weft__rec_begin(WEFT__WK_FUTURE, f, deadline);
     struct weft__dl dl;
     weft__dl_start(&dl, deadline);
-    int rc = WEFT_OK;
+    /* Count this sleeper in one hold of the stripe lock ("Waking" above). */
     weft__flock(f);
+    atomic_fetch_add_explicit(&f->nwaiting, 1, memory_order_relaxed);
+    weft__funlock(f);
+    int rc = WEFT_OK;
     for (;;) {
-        s = atomic_load_explicit(&f->state, memory_order_relaxed);
+        s = load_state(f);
         if (state_done(s)) break;
-        weft__ns until = deadline;
-        if (dl.next != WEFT__NS_FOREVER) {
-            /* A check may be due: make it without the stripe lock (design block). */
-            weft__funlock(f);
-            int prc = weft__dl_poll(&dl, deadline, &until);
-            weft__flock(f);
-            s = atomic_load_explicit(&f->state, memory_order_relaxed);
-            if (state_done(s)) break;
-            if (prc == WEFT_EDEADLK) {
-                rc = WEFT_EDEADLK;
-                break;
-            }
+        weft__ns until;
+        if (weft__dl_poll(&dl, deadline, &until) == WEFT_EDEADLK) {
+            s = load_state(f);
+            if (!state_done(s)) rc = WEFT_EDEADLK;
+            break;
         }
-        double left = WEFT_FOREVER;
-        if (until != WEFT__NS_FOREVER) {
-            left = weft__remaining(until);
-            if (!(left > 0)) {
-                if (until == deadline) break;    /* the caller's timeout */
-                left = 1e-3;                     /* a check is due: come back soon */
-            }
-        }
-        f->nwaiting++;
-        int wrc = weft_condition_wait(weft__fcond(f), left);
-        f->nwaiting--;
-        if (wrc == WEFT_ETIMEDOUT && until == deadline) {
-            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+        /* A timeout at until < deadline is the next detector check, not ours. */
+        if (weft__wait(&f->state, s, until) == WEFT_ETIMEDOUT && until == deadline) {
+            s = load_state(f);
             break;
         }
     }
-    weft__funlock(f);
+    atomic_fetch_sub_explicit(&f->nwaiting, 1, memory_order_relaxed);
     weft__rec_end(tok);
+    if (state_done(s)) WEFT__HAPPENS_AFTER(&f->state);
     *state = s;
     return rc;
 }

@@ -731,3 +731,110 @@ TEST(no_deadlock_report_for_a_user_future)
     capture_stop();
     weft_future_unref(f);
 }
+
+/* Both workers of a full two-worker pool wait for tasks queued behind them. */
+struct full {
+    weft_executor *ex;
+    _Atomic int running;
+    _Atomic int rc[2];
+    _Atomic int next;
+    weft_future *inner[2];
+};
+
+static void *full_outer(void *arg)
+{
+    struct full *p = arg;
+    int me = atomic_fetch_add(&p->next, 1);
+    atomic_fetch_add(&p->running, 1);
+    while (atomic_load(&p->running) < 2) weft_test_sleep(0.001);   /* both busy */
+    if (weft_executor_submit(p->ex, quick_task, (void *)42, &p->inner[me]) != WEFT_OK) {
+        atomic_store(&p->rc[me], -1000);
+        return NULL;
+    }
+    atomic_store(&p->rc[me], weft_future_result(p->inner[me], WEFT_FOREVER, NULL));
+    return NULL;
+}
+
+TEST(deadlock_full_pool_every_worker_waits_for_queued_work)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct full p;
+    memset(&p, 0, sizeof p);
+    p.ex = mkexec(2, "fullpool");
+    atomic_store(&p.rc[0], 1);
+    atomic_store(&p.rc[1], 1);
+    weft_future *o[2];
+    ASSERT_OK(weft_executor_submit(p.ex, full_outer, &p, &o[0]));
+    ASSERT_OK(weft_executor_submit(p.ex, full_outer, &p, &o[1]));
+    for (int i = 0; i < 2; i++) ASSERT_OK(weft_future_result(o[i], 30.0 * weft_test_factor(), NULL));
+    int r0 = atomic_load(&p.rc[0]), r1 = atomic_load(&p.rc[1]);
+    /* At least one gave up; once it did, its worker ran the queued tasks. */
+    ASSERT(r0 == WEFT_EDEADLK || r1 == WEFT_EDEADLK);
+    ASSERT(r0 == WEFT_OK || r0 == WEFT_EDEADLK);
+    ASSERT(r1 == WEFT_OK || r1 == WEFT_EDEADLK);
+    /* The report follows one path of the cycle: a worker of the pool waiting in
+     * Future.result for a task only the pool's (busy) workers can run. */
+    ASSERT(captured("Future.result"));
+    ASSERT(captured("'fullpool_"));
+    capture_stop();
+    for (int i = 0; i < 2; i++) {
+        weft_future_unref(p.inner[i]);
+        weft_future_unref(o[i]);
+    }
+    weft_executor_destroy(p.ex);
+}
+
+/* A thread shuts a pool down (wait) while the pool's task joins that thread. */
+struct sdl {
+    weft_executor *ex;
+    weft_thread *closer;
+    weft_event go;
+    _Atomic int task_rc, shutdown_rc;
+};
+
+static void *join_closer_task(void *arg)
+{
+    struct sdl *d = arg;
+    weft_event_wait(&d->go, WEFT_FOREVER);
+    atomic_store(&d->task_rc, weft_thread_join(d->closer, WEFT_FOREVER));
+    return NULL;
+}
+
+static void *closer_body(void *arg)
+{
+    struct sdl *d = arg;
+    weft_future *f;
+    if (weft_executor_submit(d->ex, join_closer_task, d, &f) != WEFT_OK) return NULL;
+    weft_event_set(&d->go);
+    atomic_store(&d->shutdown_rc, weft_executor_shutdown(d->ex, true, false));
+    weft_future_unref(f);
+    return NULL;
+}
+
+TEST(deadlock_shutdown_wait_while_a_task_joins_the_caller)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct sdl d;
+    d.ex = mkexec(1, "sdpool");
+    weft_event_init(&d.go);
+    atomic_store(&d.task_rc, 1);
+    atomic_store(&d.shutdown_rc, 1);
+    weft_thread_attr a = { "closer", 0, 0 };
+    ASSERT_OK(weft_thread_create(&d.closer, closer_body, &d, &a));
+    ASSERT_OK(weft_thread_start(d.closer));
+    ASSERT_OK(weft_thread_join(d.closer, 30.0 * weft_test_factor()));
+    /* Either the closer's shutdown or the task's join was the wait that gave up;
+     * after the closer finished the task's join ended too. */
+    ASSERT_OK(weft_executor_shutdown_timeout(d.ex, false, 30.0 * weft_test_factor(), stderr));
+    int tr = atomic_load(&d.task_rc), sr = atomic_load(&d.shutdown_rc);
+    ASSERT(tr == WEFT_EDEADLK || sr == WEFT_EDEADLK);
+    ASSERT(tr == WEFT_OK || tr == WEFT_EDEADLK);
+    ASSERT(sr == WEFT_OK || sr == WEFT_EDEADLK);
+    ASSERT(captured("'closer'") && captured("'sdpool_0'"));
+    capture_stop();
+    weft_thread_destroy(d.closer);
+    weft_executor_destroy(d.ex);
+    weft_event_destroy(&d.go);
+}

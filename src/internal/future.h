@@ -4,8 +4,8 @@
  *
  * A future is a state word, the outcome, the list of done-callbacks and the
  * list of installed waiters (wait/as_completed); every transition happens under
- * the future's stripe lock (below), whose condition wakes result()/exception()
- * waiters. The executor's work item (fn, arg, queue link) is embedded, so a
+ * the future's stripe lock (below). result()/exception() waiters sleep on the
+ * state word itself (internal/wait.h; future.c says why no wakeup is lost). The executor's work item (fn, arg, queue link) is embedded, so a
  * submit costs one allocation of 96 bytes.
  *
  * Debugging (internal/debug.h). A future made by an executor points to its
@@ -75,7 +75,8 @@ struct weft_future {
                                           stripe lock with release, read lock-free
                                           with acquire */
     WEFT_ATOMIC(uint32_t) refs;
-    uint32_t nwaiting;                 /* result()/exception() waiters (stripe lock) */
+    WEFT_ATOMIC(uint32_t) nwaiting;    /* result()/exception() sleepers: incremented
+                                          under the stripe lock, decremented without */
     int fail_code;                     /* 0 or the failure code, set before FINISHED */
     void *result;                      /* valid once FINISHED with fail_code == 0 */
     char *fail_msg;                    /* owned; NULL means "" */
@@ -90,17 +91,14 @@ struct weft_future {
     WEFT_ATOMIC(uint32_t) runner;      /* weft__tid of the worker running it, or 0 */
 };
 
-/* Lock striping. A future has no lock or condition of its own (they would more
- * than double its size, and the executor allocates one future per task): it uses
- * one of WEFT__FSTRIPES {weft_lock, weft_condition over that lock} pairs picked
- * by its address. Futures sharing a stripe share the lock and the condition: a
- * notify_all for one may wake a waiter of another, which re-checks its own future
- * and waits again for the time left. The conditions are bound to their locks by
- * a constructor in future.c (before main; the locks are valid zero-filled). */
+/* Lock striping. A future has no lock of its own (it would grow it, and the
+ * executor allocates one future per task): it uses one of WEFT__FSTRIPES locks
+ * picked by its address. Futures sharing a stripe share the lock, which only
+ * serialises their (short) transitions. The locks are valid zero-filled and
+ * re-initialised in a fork child by future.c. */
 #define WEFT__FSTRIPES 64
 struct weft__fstripe {
     weft_lock lock;
-    weft_condition cond;
 } __attribute__((aligned(64)));
 extern struct weft__fstripe weft__fstripes[WEFT__FSTRIPES] WEFT__HIDDEN_F;
 
@@ -109,11 +107,6 @@ static inline struct weft__fstripe *weft__fstripe_of(const weft_future *f)
     uintptr_t h = (uintptr_t)f;
     h ^= (h >> 7) ^ (h >> 13);
     return &weft__fstripes[h % WEFT__FSTRIPES];
-}
-
-static inline weft_condition *weft__fcond(const weft_future *f)
-{
-    return &weft__fstripe_of(f)->cond;
 }
 
 static inline void weft__flock(const weft_future *f)
