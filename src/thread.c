@@ -341,12 +341,14 @@ static bool ae_take(struct ae_list *l, weft__atexit_entry *h)
 static void fork_prepare(void)
 {
     weft__glock_acquire();
+    weft__dbg_fork_prepare();       /* debug.c's slot table holds still */
     weft__wait_fork_prepare();
 }
 
 static void fork_parent(void)
 {
     weft__wait_fork_parent();
+    weft__dbg_fork_parent();
     weft__glock_release();
 }
 
