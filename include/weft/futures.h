@@ -354,7 +354,8 @@ WEFT_API int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg,
  *           first submission; WEFT_EINVAL (ex or fn NULL, args or results NULL with
  *           n > 0). n = 0 returns WEFT_OK at once, even after shutdown (as Python).
  * Threads:  any thread except a worker of a one-worker executor (it would wait
- *           for itself); may block.
+ *           for itself: WEFT_EDEADLK, reported, with deadlock detection on and no
+ *           timeout); may block.
  */
 WEFT_API int weft_executor_map(weft_executor *ex, weft_task_fn fn, void *const *args,
                                size_t n, void **results, double timeout,
