@@ -106,6 +106,7 @@ static uint32_t high;               /* slots handed out so far, under slot_lock 
 static void spin_lock(atomic_flag *f)
 {
     unsigned n = 0;
+    WEFT__BENIGN_WORD(f, sizeof *f);   /* helgrind/drd: the flag itself is atomic */
     while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
         if (++n > 64) weft__os_yield();
     WEFT__HAPPENS_AFTER(f);
@@ -668,7 +669,11 @@ weft_deadlock_mode weft_deadlock_get_mode(void)
 static void write_cycle(FILE *f, const struct walk *w, int mode)
 {
     char me[160], obj[160], edge[512];
-    weft__describe_tid(w->origin, me, sizeof me);
+    struct slot *os = slot_of(w->origin);
+    char oname[NAMELEN] = "";
+    if (os) load_name(os, oname);
+    if (oname[0]) snprintf(me, sizeof me, "thread '%s'", oname);
+    else weft__describe_tid(w->origin, me, sizeof me);
     fprintf(f, "weft: deadlock detected: the wait of %s can never end\n", me);
     weft__ns now = weft__now();
     for (int i = 0; i < w->clen; i++) {
@@ -863,6 +868,9 @@ static int parse_signal(const char *e)
 
 __attribute__((constructor)) static void debug_env_init(void)
 {
+    /* helgrind/drd: these words are only accessed atomically */
+    WEFT__BENIGN_WORD(&weft__names_used, sizeof weft__names_used);
+    WEFT__BENIGN_WORD(&weft__dl_mode_word, sizeof weft__dl_mode_word);
     int sig = parse_signal(getenv("WEFT_DUMP_SIGNAL"));
     if (sig) (void)weft_debug_dump_on_signal(sig);
 }
