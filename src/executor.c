@@ -215,8 +215,8 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
         return WEFT_ENOMEM;
     }
     atomic_init(&ex->pd->refs, 1);
-    ex->pd->max_workers = maxw;
-    ex->pd->nslots = nslots;
+    atomic_init(&ex->pd->max_workers, maxw);
+    atomic_init(&ex->pd->nslots, nslots);
     atomic_init(&ex->pd->nthreads, 0);
     atomic_init(&ex->pd->nclaimed, 0);
     /* Read by the detector and the shutdown report from any thread. */
@@ -224,6 +224,8 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
     WEFT__BENIGN_WORD(&ex->pd->free, sizeof ex->pd->free);
     WEFT__BENIGN_WORD(&ex->pd->nthreads, sizeof ex->pd->nthreads);
     WEFT__BENIGN_WORD(&ex->pd->nclaimed, sizeof ex->pd->nclaimed);
+    WEFT__BENIGN_WORD(&ex->pd->max_workers, sizeof ex->pd->max_workers);
+    WEFT__BENIGN_WORD(&ex->pd->nslots, sizeof ex->pd->nslots);
     for (int i = 0; i < nslots; i++) {
         WEFT__BENIGN_WORD(&ex->pd->w[i].tid, sizeof ex->pd->w[i].tid);
         WEFT__BENIGN_WORD(&ex->pd->w[i].cur, sizeof ex->pd->w[i].cur);
@@ -321,7 +323,8 @@ static void *worker_main(void *arg)
     struct weft__pool_dbg *pd = ex->pd;
     weft__tid me = weft__me();
     uint32_t idx = atomic_fetch_add_explicit(&pd->nclaimed, 1, memory_order_relaxed);
-    struct weft__wslot *slot = idx < (uint32_t)pd->nslots ? &pd->w[idx] : NULL;
+    int nslots = atomic_load_explicit(&pd->nslots, memory_order_relaxed);
+    struct weft__wslot *slot = idx < (uint32_t)nslots ? &pd->w[idx] : NULL;
     if (slot) atomic_store_explicit(&slot->tid, me, memory_order_relaxed);
     if (ex->initializer) {
         int rc = ex->initializer(ex->initarg);
@@ -414,7 +417,7 @@ int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg, weft_fut
     if (!f) return WEFT_ENOMEM;
     /* The future keeps the pool's debug block alive (dropped when it is freed). */
     atomic_fetch_add_explicit(&ex->pd->refs, 1, memory_order_relaxed);
-    f->pool = ex->pd;
+    atomic_store_explicit(&f->pool, ex->pd, memory_order_relaxed);
     f->fn = fn;
     f->arg = arg;
     lock(ex);
@@ -544,7 +547,8 @@ static void shutdown_report(weft_executor *ex, size_t n, double waited, FILE *ou
             exname, k, n, n == 1 ? "" : "s", waited);
     weft__ns now = weft__now();
     uint32_t nc = atomic_load_explicit(&pd->nclaimed, memory_order_relaxed);
-    if (nc > (uint32_t)pd->nslots) nc = (uint32_t)pd->nslots;
+    uint32_t nslots = (uint32_t)atomic_load_explicit(&pd->nslots, memory_order_relaxed);
+    if (nc > nslots) nc = nslots;
     for (uint32_t i = 0; i < nc; i++) {
         weft__tid id = atomic_load_explicit(&pd->w[i].tid, memory_order_relaxed);
         weft_future *f = atomic_load_explicit(&pd->w[i].cur, memory_order_relaxed);

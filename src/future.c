@@ -136,7 +136,8 @@ weft_future *weft__future_new(uint32_t refs)
     WEFT__BENIGN_WORD(&f->refs, sizeof f->refs);
     atomic_init(&f->runner, 0);
     WEFT__BENIGN_WORD(&f->runner, sizeof f->runner);
-    f->pool = NULL;
+    atomic_init(&f->pool, NULL);
+    WEFT__BENIGN_WORD(&f->pool, sizeof f->pool);
     atomic_init(&f->nwaiting, 0);
     WEFT__BENIGN_WORD(&f->nwaiting, sizeof f->nwaiting);
     f->result = NULL;
@@ -181,7 +182,8 @@ void weft_future_unref(weft_future *f)
         n = c->next;
         free(c);
     }
-    if (f->pool) weft__pool_dbg_unref(f->pool);
+    struct weft__pool_dbg *pd = atomic_load_explicit(&f->pool, memory_order_relaxed);
+    if (pd) weft__pool_dbg_unref(pd);
     weft__name_forget(f);
     free(f);
 }
@@ -515,13 +517,15 @@ int weft__future_blockers(const void *future, weft__tid *out, int max)
         return 1;
     }
     if (s != WEFT_FUTURE_PENDING) return -1;
-    struct weft__pool_dbg *pd = f->pool;
+    struct weft__pool_dbg *pd = atomic_load_explicit(&f->pool, memory_order_relaxed);
     if (!pd) return -1;                 /* made by weft_future_create: user code finishes it */
     if (atomic_load_explicit(&pd->free, memory_order_relaxed) > 0) return -1;
     uint32_t nt = atomic_load_explicit(&pd->nthreads, memory_order_relaxed);
-    if ((int)nt < pd->max_workers) return -1;   /* the pool can still start a worker */
+    if ((int)nt < atomic_load_explicit(&pd->max_workers, memory_order_relaxed))
+        return -1;                      /* the pool can still start a worker */
     uint32_t nc = atomic_load_explicit(&pd->nclaimed, memory_order_relaxed);
-    if (nc < nt || nc > (uint32_t)pd->nslots || (int)nc > max) return -1;  /* not all known */
+    int nslots = atomic_load_explicit(&pd->nslots, memory_order_relaxed);
+    if (nc < nt || nc > (uint32_t)nslots || (int)nc > max) return -1;  /* not all known */
     for (uint32_t i = 0; i < nc; i++) {
         weft__tid t = atomic_load_explicit(&pd->w[i].tid, memory_order_relaxed);
         if (!t) return -1;

@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,9 @@
 
 /* ---- report capture ---------------------------------------------------------- */
 
-static atomic_flag cap_lock = ATOMIC_FLAG_INIT;
+/* A pthread mutex (not a weft object: the hook must not block on those), which
+ * helgrind and drd understand. */
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static char cap_buf[16384];
 static size_t cap_len;
 static atomic_int cap_count;
@@ -31,20 +34,22 @@ static atomic_int cap_count;
 static void capture_hook(const char *report, void *arg)
 {
     (void)arg;
-    while (atomic_flag_test_and_set_explicit(&cap_lock, memory_order_acquire)) {}
+    pthread_mutex_lock(&cap_lock);
     size_t n = strlen(report);
     if (n > sizeof cap_buf - 1 - cap_len) n = sizeof cap_buf - 1 - cap_len;
     memcpy(cap_buf + cap_len, report, n);
     cap_len += n;
     cap_buf[cap_len] = '\0';
-    atomic_flag_clear_explicit(&cap_lock, memory_order_release);
+    pthread_mutex_unlock(&cap_lock);
     atomic_fetch_add(&cap_count, 1);
 }
 
 static void capture_start(void)
 {
+    pthread_mutex_lock(&cap_lock);
     cap_len = 0;
     cap_buf[0] = '\0';
+    pthread_mutex_unlock(&cap_lock);
     atomic_store(&cap_count, 0);
     weft_debug_set_report_hook(capture_hook, NULL);
 }
@@ -56,9 +61,9 @@ static void capture_stop(void)
 
 static bool captured(const char *needle)
 {
-    while (atomic_flag_test_and_set_explicit(&cap_lock, memory_order_acquire)) {}
+    pthread_mutex_lock(&cap_lock);
     bool found = strstr(cap_buf, needle) != NULL;
-    atomic_flag_clear_explicit(&cap_lock, memory_order_release);
+    pthread_mutex_unlock(&cap_lock);
     return found;
 }
 

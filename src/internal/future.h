@@ -44,8 +44,10 @@ struct weft__wslot {
 /* The part of an executor that outlives it while any of its futures lives. */
 struct weft__pool_dbg {
     WEFT_ATOMIC(uint32_t) refs;         /* the executor's + one per future it made */
-    int max_workers;                    /* fixed */
-    int nslots;                         /* fixed: min(max_workers, WEFT__POOL_SLOTS) */
+    WEFT_ATOMIC(int) max_workers;       /* fixed at create (atomic: read by detectors
+                                           that learnt the block through a wait record,
+                                           a hand-over helgrind/drd cannot see) */
+    WEFT_ATOMIC(int) nslots;            /* fixed: min(max_workers, WEFT__POOL_SLOTS) */
     WEFT_ATOMIC(int) free;              /* workers not running a task (executor.c) */
     WEFT_ATOMIC(uint32_t) nthreads;     /* workers started */
     WEFT_ATOMIC(uint32_t) nclaimed;     /* slots claimed by workers (may exceed nslots) */
@@ -87,7 +89,9 @@ struct weft_future {
     weft_task_fn fn;
     void *arg;
     weft_future *next;                 /* executor queue link, guarded by its lock */
-    struct weft__pool_dbg *pool;       /* NULL, or its executor's block (a reference) */
+    _Atomic(struct weft__pool_dbg *) pool; /* NULL, or its executor's block (a
+                                          reference); set before the future is
+                                          handed out, read by detectors (relaxed) */
     WEFT_ATOMIC(uint32_t) runner;      /* weft__tid of the worker running it, or 0 */
 };
 
