@@ -235,6 +235,21 @@ void weft__dbg_thread_exit(void)
     free_slot(s, (id & 0xffffu) - 1);
 }
 
+/* Fork: thread.c's prepare handler (holding weft__glock) takes the slot lock, so
+ * no slot is being handed out or freed while the process forks; the parent
+ * handler releases it, the child handler below starts it afresh. (Without this a
+ * thread freeing its slot at the fork raced with the child's rebuild of the free
+ * list: ThreadSanitizer, fork.ThreadTests_test_is_alive_after_fork.) */
+void weft__dbg_fork_prepare(void)
+{
+    spin_lock(&slot_lock);
+}
+
+void weft__dbg_fork_parent(void)
+{
+    spin_unlock(&slot_lock);
+}
+
 void weft__dbg_fork_child(void)
 {
     /* Only the calling thread survives. The spin locks may have been held by a

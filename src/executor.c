@@ -56,6 +56,18 @@
  * Workers leave when the queue is empty and shutdown is set, so queued items
  * still run. An initializer failure marks the pool broken, fails the queued
  * futures with WEFT_EBROKENPOOL, and that worker exits.
+ *
+ * Debugging (internal/debug.h, internal/future.h). The counters the deadlock
+ * detector needs (free, the number of workers, each worker's weft__tid and the
+ * future it runs) live in a separately allocated block, struct weft__pool_dbg,
+ * that every future of the pool references for its whole life: the detector may
+ * look at a queued future's pool while the executor is being destroyed.
+ * weft__future_blockers (future.c) reads it lock-free. A worker records
+ * WEFT__WK_EXECUTOR_IDLE while it sleeps for work; shutdown(wait) records
+ * WEFT__WK_EXECUTOR_SHUTDOWN around its joins (each join records its own
+ * WEFT__WK_JOIN inside it, and without a deadline may return WEFT_EDEADLK).
+ * destroy joins with a finite timeout in a loop: it must never free the pool
+ * while a worker runs, so it never gives up on a detected deadlock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +77,7 @@
 #include "internal/annotate.h"
 #include "internal/atexit.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/executor-cpus.h"
 #include "internal/failure.h"
 #include "internal/future.h"
@@ -87,7 +100,7 @@ struct weft_executor {
     weft_condition cond;            /* idle workers sleep here (over lock) */
     weft_future *head, *tail;       /* queue */
     WEFT_ATOMIC(size_t) nqueued;    /* written under lock; hint for spinners */
-    WEFT_ATOMIC(int) free;          /* see the design block */
+    struct weft__pool_dbg *pd;      /* pd->free: see the design block */
     int sleeping;
     WEFT_ATOMIC(bool) shutdown;     /* written under lock; read by spinners, queries */
     WEFT_ATOMIC(bool) broken;       /* written under lock */
@@ -193,22 +206,45 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
         return WEFT_ENOMEM;
     }
     memcpy(ex->prefix, prefix, len);
+    int maxw = a.max_workers ? a.max_workers : executor_default_workers();
+    int nslots = maxw < WEFT__POOL_SLOTS ? maxw : WEFT__POOL_SLOTS;
+    ex->pd = weft__calloc(1, sizeof *ex->pd + (size_t)nslots * sizeof ex->pd->w[0]);
+    if (!ex->pd) {
+        free(ex->prefix);
+        free(ex);
+        return WEFT_ENOMEM;
+    }
+    atomic_init(&ex->pd->refs, 1);
+    atomic_init(&ex->pd->max_workers, maxw);
+    atomic_init(&ex->pd->nslots, nslots);
+    atomic_init(&ex->pd->nthreads, 0);
+    atomic_init(&ex->pd->nclaimed, 0);
+    /* Read by the detector and the shutdown report from any thread. */
+    WEFT__BENIGN_WORD(&ex->pd->refs, sizeof ex->pd->refs);
+    WEFT__BENIGN_WORD(&ex->pd->free, sizeof ex->pd->free);
+    WEFT__BENIGN_WORD(&ex->pd->nthreads, sizeof ex->pd->nthreads);
+    WEFT__BENIGN_WORD(&ex->pd->nclaimed, sizeof ex->pd->nclaimed);
+    WEFT__BENIGN_WORD(&ex->pd->max_workers, sizeof ex->pd->max_workers);
+    WEFT__BENIGN_WORD(&ex->pd->nslots, sizeof ex->pd->nslots);
+    for (int i = 0; i < nslots; i++) {
+        WEFT__BENIGN_WORD(&ex->pd->w[i].tid, sizeof ex->pd->w[i].tid);
+        WEFT__BENIGN_WORD(&ex->pd->w[i].cur, sizeof ex->pd->w[i].cur);
+        WEFT__BENIGN_WORD(&ex->pd->w[i].since, sizeof ex->pd->w[i].since);
+    }
     weft_lock_init(&ex->lock);
     weft_condition_init_lock(&ex->cond, &ex->lock);
     atomic_init(&ex->nqueued, 0);
-    atomic_init(&ex->free, 0);
     atomic_init(&ex->shutdown, false);
     atomic_init(&ex->broken, false);
     atomic_init(&ex->nthreads_pub, 0);
     /* Atomic words read without the lock (spinners, queries). */
     WEFT__BENIGN_WORD(&ex->nqueued, sizeof ex->nqueued);
-    WEFT__BENIGN_WORD(&ex->free, sizeof ex->free);
     WEFT__BENIGN_WORD(&ex->shutdown, sizeof ex->shutdown);
     WEFT__BENIGN_WORD(&ex->broken, sizeof ex->broken);
     WEFT__BENIGN_WORD(&ex->nthreads_pub, sizeof ex->nthreads_pub);
     WEFT__BENIGN_WORD(&ex->spawn_gen, sizeof ex->spawn_gen);
     WEFT__BENIGN_WORD(&exit_shutdown, sizeof exit_shutdown);
-    ex->max_workers = a.max_workers ? a.max_workers : executor_default_workers();
+    ex->max_workers = maxw;
     ex->initializer = a.initializer;
     ex->initarg = a.initarg;
     atomic_init(&ex->spawn_gen, weft__fork_generation());
@@ -219,6 +255,7 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
     } else if (rc != WEFT_OK) {
         weft_condition_destroy(&ex->cond);
         weft_lock_destroy(&ex->lock);
+        free(ex->pd);
         free(ex->prefix);
         free(ex);
         return WEFT_ENOMEM;
@@ -229,10 +266,19 @@ int weft_executor_create(weft_executor **out, const weft_executor_attr *attr)
 
 /* ---- workers ----------------------------------------------------------------- */
 
-/* Run one item taken from the queue (the queue's reference is dropped here). */
-static void run_item(weft_executor *ex, weft_future *f)
+/* Run one item taken from the queue (the queue's reference is dropped here).
+ * me: the worker's weft__tid; slot: its debug slot or NULL. */
+static void run_item(weft_executor *ex, weft_future *f, weft__tid me,
+                     struct weft__wslot *slot)
 {
+    /* Before RUNNING is published (release, in set_running): the detector that
+     * reads RUNNING (acquire) sees who runs it. */
+    atomic_store_explicit(&f->runner, me, memory_order_relaxed);
     if (weft_future_set_running_or_notify_cancel(f) == WEFT_OK) {
+        if (slot) {
+            atomic_store_explicit(&slot->since, weft__now(), memory_order_relaxed);
+            atomic_store_explicit(&slot->cur, f, memory_order_relaxed);
+        }
         weft_task_fn fn = f->fn;
         void *arg = f->arg;
         f->fn = NULL;
@@ -240,12 +286,13 @@ static void run_item(weft_executor *ex, weft_future *f)
         void *r = fn(arg);
         char *msg = NULL;
         int code = weft__take_failure(&msg);
+        if (slot) atomic_store_explicit(&slot->cur, NULL, memory_order_relaxed);
         /* Free again before the outcome is published (design block). */
-        atomic_fetch_add_explicit(&ex->free, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ex->pd->free, 1, memory_order_relaxed);
         if (code != 0) weft__future_fail_owned(f, code, msg);
         else weft_future_set_result(f, r);
     } else {
-        atomic_fetch_add_explicit(&ex->free, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ex->pd->free, 1, memory_order_relaxed);
     }
     weft_future_unref(f);
 }
@@ -257,7 +304,7 @@ static void break_pool(weft_executor *ex, int code, char *msg)
     lock(ex);
     atomic_store_explicit(&ex->broken, true, memory_order_relaxed);
     weft_future *list = take_all(ex);
-    atomic_fetch_sub_explicit(&ex->free, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&ex->pd->free, 1, memory_order_relaxed);
     unlock(ex);
     while (list) {
         weft_future *n = list->next;
@@ -273,6 +320,12 @@ static void break_pool(weft_executor *ex, int code, char *msg)
 static void *worker_main(void *arg)
 {
     weft_executor *ex = arg;
+    struct weft__pool_dbg *pd = ex->pd;
+    weft__tid me = weft__me();
+    uint32_t idx = atomic_fetch_add_explicit(&pd->nclaimed, 1, memory_order_relaxed);
+    int nslots = atomic_load_explicit(&pd->nslots, memory_order_relaxed);
+    struct weft__wslot *slot = idx < (uint32_t)nslots ? &pd->w[idx] : NULL;
+    if (slot) atomic_store_explicit(&slot->tid, me, memory_order_relaxed);
     if (ex->initializer) {
         int rc = ex->initializer(ex->initarg);
         char *msg = NULL;
@@ -287,9 +340,9 @@ static void *worker_main(void *arg)
     for (;;) {
         weft_future *f = pop(ex);
         if (f) {
-            atomic_fetch_sub_explicit(&ex->free, 1, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&ex->pd->free, 1, memory_order_relaxed);
             unlock(ex);
-            run_item(ex, f);
+            run_item(ex, f, me, slot);
             lock(ex);
             continue;
         }
@@ -309,9 +362,11 @@ static void *worker_main(void *arg)
             continue;
         /* Sleep; the notifier (submit or shutdown) takes us out of `sleeping`. */
         ex->sleeping++;
+        int tok = weft__rec_begin(WEFT__WK_EXECUTOR_IDLE, ex, WEFT__NS_FOREVER);
         weft_condition_wait(&ex->cond, WEFT_FOREVER);
+        weft__rec_end(tok);
     }
-    atomic_fetch_sub_explicit(&ex->free, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&ex->pd->free, 1, memory_order_relaxed);
     unlock(ex);
     return NULL;
 }
@@ -340,15 +395,16 @@ static int spawn(weft_executor *ex)
     if (name != stackbuf) free(name);
     if (rc) return rc;
     /* Counted free before it runs: it is about to look at the queue. */
-    atomic_fetch_add_explicit(&ex->free, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ex->pd->free, 1, memory_order_relaxed);
     rc = weft_thread_start(t);
     if (rc) {
-        atomic_fetch_sub_explicit(&ex->free, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&ex->pd->free, 1, memory_order_relaxed);
         weft_thread_unref(t);
         return rc;
     }
     ex->threads[ex->nthreads++] = t;
     atomic_store_explicit(&ex->nthreads_pub, ex->nthreads, memory_order_relaxed);
+    atomic_store_explicit(&ex->pd->nthreads, (uint32_t)ex->nthreads, memory_order_relaxed);
     atomic_store_explicit(&ex->spawn_gen, weft__fork_generation(), memory_order_relaxed);
     return WEFT_OK;
 }
@@ -359,6 +415,9 @@ int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg, weft_fut
     /* One reference for the caller, one for the queue/worker. */
     weft_future *f = weft__future_new(2);
     if (!f) return WEFT_ENOMEM;
+    /* The future keeps the pool's debug block alive (dropped when it is freed). */
+    atomic_fetch_add_explicit(&ex->pd->refs, 1, memory_order_relaxed);
+    atomic_store_explicit(&f->pool, ex->pd, memory_order_relaxed);
     f->fn = fn;
     f->arg = arg;
     lock(ex);
@@ -380,7 +439,7 @@ int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg, weft_fut
     /* Spinners read nqueued without the lock; the item itself is handed over by
      * the lock, so relaxed order suffices for this hint. */
     atomic_store_explicit(&ex->nqueued, q, memory_order_relaxed);
-    int fr = atomic_load_explicit(&ex->free, memory_order_relaxed);
+    int fr = atomic_load_explicit(&ex->pd->free, memory_order_relaxed);
     long awake = (long)fr - ex->sleeping;
     if ((long)q > awake) {
         if (ex->sleeping > 0) {
@@ -413,9 +472,11 @@ int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg, weft_fut
 
 /* ---- shutdown ------------------------------------------------------------------ */
 
-int weft_executor_shutdown(weft_executor *ex, bool wait, bool cancel_futures)
+/* Stop accepting work, cancel the queue if asked, wake the idle workers.
+ * Returns how many workers there are (entries [0, n) of ex->threads are stable
+ * from now on: no worker is added after shutdown). */
+static size_t shutdown_begin(weft_executor *ex, bool cancel_futures)
 {
-    if (!ex) return WEFT_EINVAL;
     lock(ex);
     atomic_store_explicit(&ex->shutdown, true, memory_order_relaxed);
     weft_future *list = cancel_futures ? take_all(ex) : NULL;
@@ -431,14 +492,97 @@ int weft_executor_shutdown(weft_executor *ex, bool wait, bool cancel_futures)
         weft_future_unref(list);
         list = nx;
     }
-    if (wait) {
-        weft_thread *self = weft_current_thread();
-        /* No thread is added after shutdown, and the array is only grown by
-         * spawn, which runs before shutdown: entries [0, n) are stable. */
-        for (size_t i = 0; i < n; i++)
-            if (ex->threads[i] != self) weft_thread_join(ex->threads[i], WEFT_FOREVER);
+    return n;
+}
+
+/* Seconds left until deadline for weft_thread_join (which re-derives it). */
+static double join_timeout(weft__ns deadline)
+{
+    if (deadline == WEFT__NS_FOREVER) return WEFT_FOREVER;
+    double left = weft__remaining(deadline);
+    return left > 0 ? left : 0.0;
+}
+
+/* Join workers [0, n) but the caller until deadline. WEFT_OK, WEFT_ETIMEDOUT or
+ * WEFT_EDEADLK (from the first join that gave it). */
+static int join_workers(weft_executor *ex, size_t n, weft__ns deadline)
+{
+    weft_thread *self = weft_current_thread();
+    int rc = WEFT_OK;
+    int tok = weft__rec_begin(WEFT__WK_EXECUTOR_SHUTDOWN, ex, deadline);
+    for (size_t i = 0; i < n && rc == WEFT_OK; i++)
+        if (ex->threads[i] != self) rc = weft_thread_join(ex->threads[i], join_timeout(deadline));
+    weft__rec_end(tok);
+    return rc;
+}
+
+int weft_executor_shutdown(weft_executor *ex, bool wait, bool cancel_futures)
+{
+    if (!ex) return WEFT_EINVAL;
+    size_t n = shutdown_begin(ex, cancel_futures);
+    return wait ? join_workers(ex, n, WEFT__NS_FOREVER) : WEFT_OK;
+}
+
+/* The timeout report of weft_executor_shutdown_timeout (futures.h). */
+static void shutdown_report(weft_executor *ex, size_t n, double waited, FILE *out)
+{
+    weft_thread *self = weft_current_thread();
+    struct weft__pool_dbg *pd = ex->pd;
+    weft__tid small[32];
+    weft__tid *ids = n <= 32 ? small : weft__malloc(n * sizeof *ids);
+    if (!ids) {
+        ids = small;
+        if (n > 32) n = 32;   /* report what fits */
     }
-    return WEFT_OK;
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        weft_thread *t = ex->threads[i];
+        if (t == self || !weft_thread_is_alive(t)) continue;
+        weft__tid id = weft__thread_tid(t);
+        if (id) ids[k++] = id;
+    }
+    char exname[160];
+    weft__describe_obj(ex, exname, sizeof exname);
+    fprintf(out, "weft: executor %s shutdown: %d of %zu worker%s still running after %.3f s\n",
+            exname, k, n, n == 1 ? "" : "s", waited);
+    weft__ns now = weft__now();
+    uint32_t nc = atomic_load_explicit(&pd->nclaimed, memory_order_relaxed);
+    uint32_t nslots = (uint32_t)atomic_load_explicit(&pd->nslots, memory_order_relaxed);
+    if (nc > nslots) nc = nslots;
+    for (uint32_t i = 0; i < nc; i++) {
+        weft__tid id = atomic_load_explicit(&pd->w[i].tid, memory_order_relaxed);
+        weft_future *f = atomic_load_explicit(&pd->w[i].cur, memory_order_relaxed);
+        if (!id || !f) continue;
+        /* f is only described by address and name, never dereferenced: it may
+         * be finishing and freed right now. */
+        double secs = (double)(now - atomic_load_explicit(&pd->w[i].since,
+                                                          memory_order_relaxed)) / 1e9;
+        char fname[160], tname[160];
+        weft__describe_obj(f, fname, sizeof fname);
+        weft__describe_tid(id, tname, sizeof tname);
+        fprintf(out, "  task %s running for %.3f s on %s\n", fname, secs < 0 ? 0.0 : secs,
+                tname);
+    }
+    size_t q = atomic_load_explicit(&ex->nqueued, memory_order_relaxed);
+    if (q) fprintf(out, "  %zu queued task%s not started\n", q, q == 1 ? "" : "s");
+    if (k > 0) weft__dump_threads(out, ids, k);
+    fflush(out);
+    if (ids != small) free(ids);
+}
+
+int weft_executor_shutdown_timeout(weft_executor *ex, bool cancel_futures, double timeout,
+                                   FILE *report)
+{
+    if (!ex) return WEFT_EINVAL;
+    weft__ns deadline;
+    int rc = weft__join_deadline(timeout, &deadline);
+    if (rc != WEFT_OK) return rc;
+    weft__ns t0 = weft__now();
+    size_t n = shutdown_begin(ex, cancel_futures);
+    rc = join_workers(ex, n, deadline);
+    if (rc == WEFT_ETIMEDOUT && report)
+        shutdown_report(ex, n, (double)(weft__now() - t0) / 1e9, report);
+    return rc;
 }
 
 void weft_executor_destroy(weft_executor *ex)
@@ -446,8 +590,18 @@ void weft_executor_destroy(weft_executor *ex)
     if (!ex) return;
     /* First, so the exit callback never sees a freed pool (waits if it runs). */
     if (ex->exit_reg) (void)weft__unregister_atexit(ex->exit_reg);
-    weft_executor_shutdown(ex, true, false);
+    size_t n = shutdown_begin(ex, false);
+    /* Never free the pool under a running worker: a finite timeout keeps the
+     * detector out of these joins (design block), and the loop waits on. */
+    weft_thread *self = weft_current_thread();
+    int tok = weft__rec_begin(WEFT__WK_EXECUTOR_SHUTDOWN, ex, WEFT__NS_FOREVER);
+    for (size_t i = 0; i < n; i++)
+        if (ex->threads[i] != self)
+            while (weft_thread_join(ex->threads[i], 3600.0) == WEFT_ETIMEDOUT) {}
+    weft__rec_end(tok);
     for (size_t i = 0; i < ex->nthreads; i++) weft_thread_unref(ex->threads[i]);
+    weft__name_forget(ex);
+    weft__pool_dbg_unref(ex->pd);
     free(ex->threads);
     free(ex->prefix);
     weft_condition_destroy(&ex->cond);

@@ -17,14 +17,20 @@
  * store of FINISHED (under the lock), so a reader that sees FINISHED without the
  * lock also sees the outcome. That makes result() on a done future two loads.
  *
- * Waking. result()/exception() waiters sleep on the stripe's condition and count
- * themselves in f->nwaiting under the lock. A transition to a
- * done state is made under the lock and then notify_all is called under the same
- * lock hold if nwaiting > 0: a waiter checked the state under the lock before
- * waiting, and weft_condition_wait releases the lock atomically with enqueueing
- * the waiter, so no wakeup is lost. A notify_all meant for another future of the
- * same stripe only makes a waiter re-check its own state and wait again for the
- * time left. Installed wait()/as_completed() waiters are
+ * Waking. result()/exception() waiters sleep on the state word itself
+ * (internal/wait.h), so the wait record of a sleeping waiter is its
+ * WEFT__WK_FUTURE record (nothing nested inside it) and the deadlock detector
+ * sees the edge from any thread. A waiter counts itself in f->nwaiting inside one
+ * hold of the stripe lock; every transition to a done state stores the state
+ * (release) under the lock and then, in the same hold, wakes all sleepers on the
+ * word if nwaiting > 0. No lost wakeup: a transition whose hold comes after the
+ * waiter's sees its count and wakes; one whose hold comes before is seen by the
+ * waiter's next load of the state (the lock orders them); and weft__wait(&state,
+ * s) sleeps only while the word still holds the value s the waiter last saw, so a
+ * transition between that load and the sleep makes it return at once. The
+ * PENDING -> RUNNING store wakes nobody (a waiter sleeping on PENDING sleeps on).
+ * The waiter decrements nwaiting without the lock: a stale non-zero only costs a
+ * transition a wake with nobody to wake. Installed wait()/as_completed() waiters are
  * told under the lock too (weft__waiter_notify), only by set_result,
  * set_exception and set_running_or_notify_cancel (never by cancel), as in Python.
  *
@@ -38,6 +44,13 @@
  * Lifetime: refs counts owners; the last unref frees (and calls the result
  * destructor). The caller of a transition holds a reference, so callbacks can
  * run after the lock is released.
+ *
+ * Debugging (internal/debug.h). A result()/exception() wait that may sleep
+ * records WEFT__WK_FUTURE (obj: the future). Without a timeout it also runs the
+ * deadlock-detection loop; the waiter holds no lock while it checks or sleeps. The detector follows a future to the threads that
+ * must run for it to finish with weft__future_blockers (below), which reads only
+ * atomics of the future and of its pool's debug block and takes no lock: the
+ * detector may call it from a thread that holds any weft lock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,23 +59,22 @@
 #include "internal/alloc.h"
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/failure.h"
 #include "internal/future.h"
 #include "internal/os.h"
+#include "internal/wait.h"
 #include "weft/thread.h"
 
 struct weft__fstripe weft__fstripes[WEFT__FSTRIPES];
 
 static void reset_stripes(void)
 {
-    for (int i = 0; i < WEFT__FSTRIPES; i++) {
-        weft_lock_init(&weft__fstripes[i].lock);
-        weft_condition_init_lock(&weft__fstripes[i].cond, &weft__fstripes[i].lock);
-    }
+    for (int i = 0; i < WEFT__FSTRIPES; i++) weft_lock_init(&weft__fstripes[i].lock);
 }
 
-/* Bind each stripe's condition to its lock before main() (priority after the
- * thread registry's 101). In a child of fork() the stripes are reset: a stripe
+/* Initialise the stripe locks before main() (priority after the thread
+ * registry's 101). In a child of fork() the stripes are reset: a stripe
  * lock held by a parent thread that does not exist in the child would otherwise
  * block every future of that stripe forever (CPython re-creates its global
  * shutdown lock after fork for the same reason). Waiters of the parent's other
@@ -122,7 +134,12 @@ weft_future *weft__future_new(uint32_t refs)
     /* Only ever accessed atomically (lock-free readers of state, refcount). */
     WEFT__BENIGN_WORD(&f->state, sizeof f->state);
     WEFT__BENIGN_WORD(&f->refs, sizeof f->refs);
-    f->nwaiting = 0;
+    atomic_init(&f->runner, 0);
+    WEFT__BENIGN_WORD(&f->runner, sizeof f->runner);
+    atomic_init(&f->pool, NULL);
+    WEFT__BENIGN_WORD(&f->pool, sizeof f->pool);
+    atomic_init(&f->nwaiting, 0);
+    WEFT__BENIGN_WORD(&f->nwaiting, sizeof f->nwaiting);
     f->result = NULL;
     f->fail_code = 0;
     f->fail_msg = NULL;
@@ -165,7 +182,19 @@ void weft_future_unref(weft_future *f)
         n = c->next;
         free(c);
     }
+    struct weft__pool_dbg *pd = atomic_load_explicit(&f->pool, memory_order_relaxed);
+    if (pd) weft__pool_dbg_unref(pd);
+    weft__name_forget(f);
     free(f);
+}
+
+void weft__pool_dbg_unref(struct weft__pool_dbg *pd)
+{
+    WEFT__HAPPENS_BEFORE(&pd->refs);
+    if (atomic_fetch_sub_explicit(&pd->refs, 1, memory_order_acq_rel) == 1) {
+        WEFT__HAPPENS_AFTER(&pd->refs);
+        free(pd);
+    }
 }
 
 void weft_future_destroy(weft_future *f)
@@ -284,7 +313,9 @@ static weft__cb *transition_locked(weft_future *f, uint32_t s, int ev)
 {
     WEFT__HAPPENS_BEFORE(&f->state);
     atomic_store_explicit(&f->state, s, memory_order_release);
-    if (f->nwaiting) weft_condition_notify_all(weft__fcond(f));
+    /* Under the lock, after the store: see "Waking" in the design block. */
+    if (atomic_load_explicit(&f->nwaiting, memory_order_relaxed))
+        weft__wake(&f->state, WEFT__WAKE_ALL);
     if (ev)
         for (weft__wlink *l = f->waiters; l; l = l->next)
             weft__waiter_notify(l, (enum weft__fevent)ev);
@@ -410,26 +441,34 @@ static int wait_done(weft_future *f, double timeout, uint32_t *state)
         }
     }
     weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER : weft__deadline_after(timeout);
+    int tok = weft__rec_begin(WEFT__WK_FUTURE, f, deadline);
+    struct weft__dl dl;
+    weft__dl_start(&dl, deadline);
+    /* Count this sleeper in one hold of the stripe lock ("Waking" above). */
     weft__flock(f);
+    atomic_fetch_add_explicit(&f->nwaiting, 1, memory_order_relaxed);
+    weft__funlock(f);
+    int rc = WEFT_OK;
     for (;;) {
-        s = atomic_load_explicit(&f->state, memory_order_relaxed);
+        s = load_state(f);
         if (state_done(s)) break;
-        double left = WEFT_FOREVER;
-        if (deadline != WEFT__NS_FOREVER) {
-            left = weft__remaining(deadline);
-            if (!(left > 0)) break;
+        weft__ns until;
+        if (weft__dl_poll(&dl, deadline, &until) == WEFT_EDEADLK) {
+            s = load_state(f);
+            if (!state_done(s)) rc = WEFT_EDEADLK;
+            break;
         }
-        f->nwaiting++;
-        int rc = weft_condition_wait(weft__fcond(f), left);
-        f->nwaiting--;
-        if (rc == WEFT_ETIMEDOUT) {
-            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+        /* A timeout at until < deadline is the next detector check, not ours. */
+        if (weft__wait(&f->state, s, until) == WEFT_ETIMEDOUT && until == deadline) {
+            s = load_state(f);
             break;
         }
     }
-    weft__funlock(f);
+    atomic_fetch_sub_explicit(&f->nwaiting, 1, memory_order_relaxed);
+    weft__rec_end(tok);
+    if (state_done(s)) WEFT__HAPPENS_AFTER(&f->state);
     *state = s;
-    return WEFT_OK;
+    return rc;
 }
 
 int weft_future_result(weft_future *f, double timeout, void **out)
@@ -456,4 +495,41 @@ int weft_future_exception(weft_future *f, double timeout, int *code, const char 
     if (code) *code = f->fail_code;
     if (message) *message = f->fail_code ? (f->fail_msg ? f->fail_msg : "") : NULL;
     return WEFT_OK;
+}
+
+/* ---- debugging ------------------------------------------------------------- */
+
+/* internal/debug.h. f is alive (a waiter's record names it); its pool block is
+ * alive as long as f is. Relaxed/acquire loads only, no lock: see the design
+ * block. Racy snapshots are fine: the detector confirms a cycle after a delay,
+ * and every answer that could be transient (a worker about to pick the item up)
+ * is "-1" or names workers that are really busy. */
+int weft__future_blockers(const void *future, weft__tid *out, int max)
+{
+    weft_future *f = (weft_future *)future;
+    if (!f) return -1;
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    if (s == WEFT_FUTURE_RUNNING) {
+        /* The runner's id was stored before the release store of RUNNING. */
+        weft__tid r = atomic_load_explicit(&f->runner, memory_order_relaxed);
+        if (!r || max < 1) return -1;   /* set running by user code: anyone may finish it */
+        out[0] = r;
+        return 1;
+    }
+    if (s != WEFT_FUTURE_PENDING) return -1;
+    struct weft__pool_dbg *pd = atomic_load_explicit(&f->pool, memory_order_relaxed);
+    if (!pd) return -1;                 /* made by weft_future_create: user code finishes it */
+    if (atomic_load_explicit(&pd->free, memory_order_relaxed) > 0) return -1;
+    uint32_t nt = atomic_load_explicit(&pd->nthreads, memory_order_relaxed);
+    if ((int)nt < atomic_load_explicit(&pd->max_workers, memory_order_relaxed))
+        return -1;                      /* the pool can still start a worker */
+    uint32_t nc = atomic_load_explicit(&pd->nclaimed, memory_order_relaxed);
+    int nslots = atomic_load_explicit(&pd->nslots, memory_order_relaxed);
+    if (nc < nt || nc > (uint32_t)nslots || (int)nc > max) return -1;  /* not all known */
+    for (uint32_t i = 0; i < nc; i++) {
+        weft__tid t = atomic_load_explicit(&pd->w[i].tid, memory_order_relaxed);
+        if (!t) return -1;
+        out[i] = t;
+    }
+    return (int)nc;
 }

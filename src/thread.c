@@ -78,6 +78,7 @@
 #include "internal/annotate.h"
 #include "internal/atexit.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/failure.h"
 #include "internal/os.h"
 #include "internal/self.h"
@@ -115,6 +116,9 @@ struct weft_thread {
     struct old_name *old_names;     /* earlier names, kept until free (under lock) */
     WEFT_ATOMIC(uint64_t) ident;
     WEFT_ATOMIC(long) native_id;
+    WEFT_ATOMIC(uint32_t) dbg_tid;  /* the thread's weft__tid while it runs, else 0
+                                     * (debug.c's slot; written by the thread itself
+                                     * and by fork/teardown, under weft__glock) */
     void *result;
     int fail_code;
     char *fail_msg;
@@ -194,6 +198,7 @@ static void benign_words(weft_thread *t)
     WEFT__BENIGN_WORD(&t->name, sizeof t->name);
     WEFT__BENIGN_WORD(&t->ident, sizeof t->ident);
     WEFT__BENIGN_WORD(&t->native_id, sizeof t->native_id);
+    WEFT__BENIGN_WORD(&t->dbg_tid, sizeof t->dbg_tid);
     (void)t;
 }
 
@@ -208,6 +213,7 @@ static void free_record(weft_thread *t)
     }
     if (t->name_heap) free(atomic_load_explicit(&t->name, memory_order_relaxed));
     free(t->fail_msg);
+    weft__name_forget(t);
     free(t);
 }
 
@@ -245,6 +251,18 @@ static long current_tid(void)
     return weft__ts.tid;
 }
 
+/* Under weft__glock: tell debug.c (internal/debug.h) who t is, if it runs. The
+ * lock orders this against renames, so the slot always ends with the latest name. */
+static void dbg_publish(weft_thread *t)
+{
+    weft__tid tid = atomic_load_explicit(&t->dbg_tid, memory_order_relaxed);
+    if (tid)
+        weft__dbg_set_info(tid, atomic_load_explicit(&t->name, memory_order_relaxed),
+                           atomic_load_explicit(&t->daemon, memory_order_relaxed) ? 1 : 0,
+                           atomic_load_explicit(&t->ident, memory_order_relaxed),
+                           atomic_load_explicit(&t->native_id, memory_order_relaxed));
+}
+
 /* ---- per-thread state and its cleanup -------------------------------------- */
 
 static void tstate_cleanup(struct weft__tstate *ts)
@@ -260,6 +278,7 @@ static void tstate_cleanup(struct weft__tstate *ts)
         bool listed = t->listed;
         if (listed) registry_remove(t);
         t->os_valid = false;
+        atomic_store_explicit(&t->dbg_tid, 0, memory_order_relaxed);
         atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
         weft__glock_release();
         publish_done(t);
@@ -273,6 +292,7 @@ static void tstate_dtor(void *p)
     volatile int saved = errno;
     ts->registered = false;
     tstate_cleanup(ts);
+    weft__dbg_thread_exit();   /* frees this foreign thread's debug slot */
     errno = saved;
 }
 
@@ -321,12 +341,14 @@ static bool ae_take(struct ae_list *l, weft__atexit_entry *h)
 static void fork_prepare(void)
 {
     weft__glock_acquire();
+    weft__dbg_fork_prepare();       /* debug.c's slot table holds still */
     weft__wait_fork_prepare();
 }
 
 static void fork_parent(void)
 {
     weft__wait_fork_parent();
+    weft__dbg_fork_parent();
     weft__glock_release();
 }
 
@@ -334,6 +356,7 @@ static void fork_child(void)
 {
     weft__wait_fork_child();
     weft_lock_init(&weft__glock);   /* its holder (prepare) does not exist here */
+    weft__dbg_fork_child();         /* every debug slot but this thread's is freed */
     weft__ts.tid = 0;
     atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
     /* The exit callbacks stay registered (Python keeps _threading_atexits). A
@@ -390,6 +413,7 @@ static void fork_child(void)
         if (t != me) {
             registry_remove(t);
             t->os_valid = false;
+            atomic_store_explicit(&t->dbg_tid, 0, memory_order_relaxed);
             atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
             atomic_store_explicit(&t->done, DONE_YES, memory_order_relaxed);
             /* The thread does not exist here and its creator may not either: the
@@ -402,6 +426,8 @@ static void fork_child(void)
         }
         t = next;
     }
+    atomic_store_explicit(&me->dbg_tid, weft__me(), memory_order_relaxed);
+    dbg_publish(me);
 }
 
 /* ---- initialisation ----------------------------------------------------------- */
@@ -425,6 +451,8 @@ __attribute__((constructor(101))) static void thread_module_init(void)
     main_rec.os_valid = true;
     weft__ts.thread = &main_rec;
     registry_insert(&main_rec);
+    atomic_store_explicit(&main_rec.dbg_tid, weft__me(), memory_order_relaxed);
+    dbg_publish(&main_rec);
     key_ok = weft__os_key_create(&tstate_key, tstate_dtor) == WEFT_OK;
     (void)weft__os_atfork(fork_prepare, fork_parent, fork_child);
     errno = saved;
@@ -635,12 +663,16 @@ static void *thread_main(void *p)
     ts->thread = t;
     atomic_store_explicit(&t->ident, weft__self(), memory_order_relaxed);
     atomic_store_explicit(&t->native_id, current_tid(), memory_order_relaxed);
+    weft__tid dbg = weft__me();
     weft__glock_acquire();
     t->os = weft__os_thread_self();
     t->os_valid = true;
     weft__os_set_name(t->os, atomic_load_explicit(&t->name, memory_order_relaxed));
+    atomic_store_explicit(&t->dbg_tid, dbg, memory_order_relaxed);
+    dbg_publish(t);
     WEFT__HAPPENS_BEFORE(&t->state);
-    /* release: ident and native id are visible to the starter once it reads ALIVE */
+    /* release: ident, native id and dbg_tid are visible to the starter once it
+     * reads ALIVE */
     atomic_store_explicit(&t->state, ST_ALIVE, memory_order_release);
     weft__glock_release();
     weft__wake(&t->state, WEFT__WAKE_ALL);
@@ -663,12 +695,14 @@ static void *thread_main(void *p)
     t->os_valid = false;
     bool listed = t->listed;
     if (listed) registry_remove(t);   /* not listed if a fork child unlisted it */
+    atomic_store_explicit(&t->dbg_tid, 0, memory_order_relaxed);
     atomic_store_explicit(&t->state, ST_FINISHED, memory_order_relaxed);
     weft__glock_release();
     if (listed) unref(t);             /* the registry's reference */
     publish_done(t);
     ts->thread = NULL;
     unref(t);                         /* the thread's own reference */
+    weft__dbg_thread_exit();          /* last: frees this thread's debug slot */
     return NULL;
 }
 
@@ -714,6 +748,40 @@ int weft_thread_start(weft_thread *t)
     return WEFT_OK;
 }
 
+/* Wait for t's done word until deadline. The slow path records the wait
+ * (WEFT__WK_JOIN, obj t: the detector follows it to t's thread through
+ * weft__thread_tid) and, without a deadline, runs the deadlock-detection loop of
+ * internal/debug.h: weft__wait sleeps at most until the next check is due; a
+ * timeout at that point (until < deadline) is not the caller's timeout. */
+static int join_wait(weft_thread *t, weft__ns deadline)
+{
+    if (atomic_load_explicit(&t->done, memory_order_acquire) != DONE_NO) {
+        WEFT__HAPPENS_AFTER(&t->done);
+        return WEFT_OK;
+    }
+    if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline)
+        return WEFT_ETIMEDOUT;   /* a poll: not a wait, nothing recorded */
+    int tok = weft__rec_begin(WEFT__WK_JOIN, t, deadline);
+    struct weft__dl dl;
+    weft__dl_start(&dl, deadline);
+    int rc = WEFT_OK;
+    while (atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
+        weft__ns until;
+        if (weft__dl_poll(&dl, deadline, &until) == WEFT_EDEADLK) {
+            rc = WEFT_EDEADLK;
+            break;
+        }
+        if (weft__wait(&t->done, DONE_NO, until) == WEFT_ETIMEDOUT && until == deadline
+            && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
+            rc = WEFT_ETIMEDOUT;
+            break;
+        }
+    }
+    weft__rec_end(tok);
+    if (rc == WEFT_OK) WEFT__HAPPENS_AFTER(&t->done);
+    return rc;
+}
+
 int weft_thread_join(weft_thread *t, double timeout)
 {
     if (!t) return WEFT_EINVAL;
@@ -725,16 +793,9 @@ int weft_thread_join(weft_thread *t, double timeout)
     int trc = weft__join_deadline(timeout, &deadline);
     if (trc != WEFT_OK) return trc;
     volatile int saved = errno;
-    while (atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
-        if (weft__wait(&t->done, DONE_NO, deadline) == WEFT_ETIMEDOUT
-            && atomic_load_explicit(&t->done, memory_order_acquire) == DONE_NO) {
-            errno = saved;
-            return WEFT_ETIMEDOUT;
-        }
-    }
-    WEFT__HAPPENS_AFTER(&t->done);
+    int rc = join_wait(t, deadline);
     errno = saved;
-    return WEFT_OK;
+    return rc;
 }
 
 weft_thread *weft_thread_ref(weft_thread *t)
@@ -801,6 +862,7 @@ int weft_thread_set_name(weft_thread *t, const char *name)
     atomic_store_explicit(&t->name, copy, memory_order_release);
     t->name_heap = true;
     if (t->os_valid) weft__os_set_name(t->os, copy);
+    dbg_publish(t);
     weft__glock_release();
     free(node);
     errno = saved;
@@ -952,10 +1014,13 @@ weft_thread *weft_current_thread(void)
     atomic_store_explicit(&t->ident, weft__self(), memory_order_relaxed);
     atomic_store_explicit(&t->native_id, current_tid(), memory_order_relaxed);
     atomic_store_explicit(&t->state, ST_ALIVE, memory_order_relaxed);
+    weft__tid dbg = weft__me();
     weft__glock_acquire();
     t->os = weft__os_thread_self();
     t->os_valid = true;
     registry_insert(t);            /* the registry's reference is the only one */
+    atomic_store_explicit(&t->dbg_tid, dbg, memory_order_relaxed);
+    dbg_publish(t);
     weft__glock_release();
     ts->thread = t;
     errno = saved;
@@ -1006,4 +1071,99 @@ int weft_stack_size(long size, long *old)
 long weft_get_stack_size(void)
 {
     return atomic_load_explicit(&default_stack_size, memory_order_relaxed);
+}
+
+/* ---- debugging (internal/debug.h, weft/debug.h) ------------------------------- */
+
+/* The detector calls this on a record a waiter is joining (so t is alive). The
+ * id is stale-safe: a thread that exits frees its slot, and debug.c bumps the
+ * slot's generation, so an id read just before the exit matches nothing. */
+weft__tid weft__thread_tid(const weft_thread *t)
+{
+    if (!t) return 0;
+    weft_thread *w = (weft_thread *)t;
+    if (atomic_load_explicit(&w->done, memory_order_acquire) != DONE_NO) return 0;
+    return atomic_load_explicit(&w->dbg_tid, memory_order_relaxed);
+}
+
+/* The threads weft_join_all waits for: started weft threads (not main, not
+ * dummies), non-daemon, not the caller, not done. Under weft__glock. */
+static bool join_all_target(const weft_thread *t, const weft_thread *me)
+{
+    return t->kind == KIND_THREAD && t != me
+        && !atomic_load_explicit(&t->daemon, memory_order_relaxed)
+        && atomic_load_explicit(&t->done, memory_order_relaxed) == DONE_NO;
+}
+
+/* The timeout report: one dump line per thread weft_join_all still waits for. */
+static void join_all_report(FILE *out, const weft_thread *me)
+{
+    weft__tid small[64];
+    weft__tid *ids = small;
+    size_t cap = sizeof small / sizeof small[0];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        size_t n = 0, want = 0;
+        weft__glock_acquire();
+        for (weft_thread *t = registry.head; t; t = t->next) {
+            if (!join_all_target(t, me)) continue;
+            weft__tid id = weft__thread_tid(t);
+            if (!id) continue;   /* still starting: not in debug.c's table yet */
+            if (n < cap) ids[n++] = id;
+            want++;
+        }
+        weft__glock_release();
+        if (want <= cap || attempt == 1 || ids != small) {
+            weft__dump_threads(out, ids, (int)n);
+            break;
+        }
+        weft__tid *big = malloc(want * 2 * sizeof *big);
+        if (!big) {   /* report what fits */
+            weft__dump_threads(out, ids, (int)n);
+            break;
+        }
+        ids = big;
+        cap = want * 2;
+    }
+    if (ids != small) free(ids);
+    fflush(out);
+}
+
+int weft_join_all(double timeout, FILE *report)
+{
+    weft__ns deadline;
+    int trc = weft__join_deadline(timeout, &deadline);
+    if (trc != WEFT_OK) return trc;
+    volatile int saved = errno;
+    weft_thread *me = weft__ts.thread;
+    int rc = WEFT_OK;
+    for (;;) {
+        weft_thread *w = NULL;
+        weft__glock_acquire();
+        for (weft_thread *t = registry.head; t; t = t->next) {
+            if (join_all_target(t, me)) {
+                w = t;
+                atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+                break;
+            }
+        }
+        weft__glock_release();
+        if (!w) break;
+        if (atomic_load_explicit(&w->state, memory_order_acquire) == ST_STARTING) {
+            /* Its start is under way in another thread (it may also fall back to
+             * INITIAL, which nothing wakes &done for): wait for the state to
+             * change, in short slices, then look again. */
+            weft__ns slice = weft__deadline_after(0.05);
+            if (deadline != WEFT__NS_FOREVER && deadline < slice) slice = deadline;
+            weft__wait(&w->state, ST_STARTING, slice);
+            rc = atomic_load_explicit(&w->state, memory_order_acquire) == ST_STARTING
+                         && weft__expired(deadline) ? WEFT_ETIMEDOUT : WEFT_OK;
+        } else {
+            rc = join_wait(w, deadline);
+        }
+        unref(w);
+        if (rc != WEFT_OK) break;
+    }
+    if (rc == WEFT_ETIMEDOUT && report) join_all_report(report, me);
+    errno = saved;
+    return rc;
 }

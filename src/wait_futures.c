@@ -28,12 +28,18 @@
  * Removal: the waiting thread unlinks each link under the future's lock, after
  * which no transition can reach the waiter; only then is the waiter freed or
  * its stack frame left.
+ *
+ * Debugging: a wait that may sleep records WEFT__WK_WAIT_FUTURES (obj: the first
+ * future of the set that the caller still holds; internal/debug.h) for the dump.
+ * It is not a deadlock-graph edge (waiting for any one of several futures), so
+ * no detection loop runs here.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/alloc.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/future.h"
 
 enum { MODE_FIRST_COMPLETED = WEFT_FIRST_COMPLETED, MODE_FIRST_EXCEPTION = WEFT_FIRST_EXCEPTION,
@@ -225,17 +231,24 @@ int weft_futures_wait(weft_future *const *fs, size_t n, double timeout, int retu
         if (install(&w, uniq[i], i, &links[i], &exc) && exc) initial_exc = true;
     }
 
+    int tok = 0;
+    bool recorded = false;   /* the wait record is begun just before the first sleep */
     weft_lock_acquire(&w.lock, true, WEFT_FOREVER);
     while (!wait_satisfied(&w, initial_exc)) {
         if (deadline != WEFT__NS_FOREVER && weft__expired(deadline)) break;
         double left = deadline == WEFT__NS_FOREVER ? WEFT_FOREVER : weft__remaining(deadline);
         if (deadline != WEFT__NS_FOREVER && !(left > 0)) break;
+        if (!recorded) {
+            tok = weft__rec_begin(WEFT__WK_WAIT_FUTURES, uniq[0], deadline);
+            recorded = true;
+        }
         w.sleeping = true;
         int wr = weft_condition_wait(&w.cond, left);
         w.sleeping = false;
         if (wr == WEFT_ETIMEDOUT) break;
     }
     weft_lock_release(&w.lock);
+    if (recorded) weft__rec_end(tok);
 
     for (size_t i = 0; i < nu; i++) uninstall(uniq[i], &links[i]);
     /* No transition can reach w now: read its record without races. */
@@ -336,12 +349,21 @@ int weft_as_completed_next(weft_as_completed *it, weft_future **out)
         *out = NULL;
         return WEFT_OK;
     }
+    int tok = 0;
+    bool recorded = false;   /* the wait record is begun just before the first sleep */
     weft_lock_acquire(&it->w.lock, true, WEFT_FOREVER);
     while (it->head == it->w.norder) {
+        if (!recorded) {
+            recorded = true;
+            size_t first = 0;   /* the first future not yet yielded: the iterator holds it */
+            while (it->yielded[first]) first++;
+            tok = weft__rec_begin(WEFT__WK_WAIT_FUTURES, it->fs[first], it->deadline);
+        }
         if (it->deadline != WEFT__NS_FOREVER) {
             double left = weft__remaining(it->deadline);
             if (!(left > 0)) {
                 weft_lock_release(&it->w.lock);
+                weft__rec_end(tok);   /* recorded: begun above */
                 return WEFT_ETIMEDOUT;
             }
             it->w.sleeping = true;
@@ -355,6 +377,7 @@ int weft_as_completed_next(weft_as_completed *it, weft_future **out)
     }
     size_t i = it->order[it->head++];
     weft_lock_release(&it->w.lock);
+    if (recorded) weft__rec_end(tok);
     weft_future *f = it->fs[i];
     uninstall(f, &it->links[i]);
     it->yielded[i] = 1;
@@ -379,6 +402,7 @@ void weft_as_completed_destroy(weft_as_completed *it)
         weft_future_unref(it->fs[i]);
     }
     waiter_destroy(&it->w);
+    weft__name_forget(it);
     free(it->fs);
     free(it);
 }

@@ -46,6 +46,8 @@
 #ifndef WEFT_FUTURES_H
 #define WEFT_FUTURES_H
 
+#include <stdio.h>
+
 #include "common.h"
 #include "error.h"
 
@@ -131,10 +133,19 @@ WEFT_API int weft_future_state(const weft_future *f);
  *           Ownership above); WEFT_ECANCELLED if cancelled (CancelledError);
  *           WEFT_ETASK if the task failed (its code and message: weft_future_exception);
  *           a future completed with weft_future_set_exception also gives WEFT_ETASK;
- *           WEFT_ETIMEDOUT if not done in time (TimeoutError); WEFT_EINVAL for a
+ *           WEFT_ETIMEDOUT if not done in time (TimeoutError); WEFT_EDEADLK
+ *           (only without a timeout, with deadlock detection on: weft/debug.h)
+ *           if the future can never finish because the threads that must run it
+ *           wait for the caller: a task waiting for its own future; a task of a
+ *           pool whose every worker is busy (max_workers reached, none idle)
+ *           waiting for a task queued behind it in the same pool, e.g. with
+ *           max_workers = 1 a task that submits another task and waits for its
+ *           result; or a cycle of such waits, Thread joins and Lock holders. The
+ *           cycle is reported through the report hook (stderr by default) and the
+ *           future is left as it is (Deviation: Python hangs); WEFT_EINVAL for a
  *           NULL future. out may be NULL; it is written only on WEFT_OK.
- * Threads:  any thread; may block. Deadlock: a task waiting for its own future
- *           waits forever, as in Python.
+ * Threads:  any thread; may block. While it waits, the caller's thread record
+ *           says it waits for f (weft_debug_dump, the detector).
  */
 WEFT_API int weft_future_result(weft_future *f, double timeout, void **out);
 
@@ -145,8 +156,8 @@ WEFT_API int weft_future_result(weft_future *f, double timeout, void **out);
  * Returns:  WEFT_OK once done and not cancelled: *code = the task's failure code
  *           (WEFT_OK if it succeeded: Python's None), *message = its message
  *           ("" if none; NULL when it succeeded), valid while the caller holds a
- *           reference; WEFT_ECANCELLED, WEFT_ETIMEDOUT, WEFT_EOVERFLOW, WEFT_EINVAL
- *           as weft_future_result. code and message may be NULL.
+ *           reference; WEFT_ECANCELLED, WEFT_ETIMEDOUT, WEFT_EDEADLK, WEFT_EOVERFLOW,
+ *           WEFT_EINVAL as weft_future_result. code and message may be NULL.
  * Threads:  any thread; may block.
  */
 WEFT_API int weft_future_exception(weft_future *f, double timeout, int *code,
@@ -336,12 +347,15 @@ WEFT_API int weft_executor_submit(weft_executor *ex, weft_task_fn fn, void *arg,
  *           (n when all succeeded).
  * Returns:  WEFT_OK; WEFT_ETASK for the first failure in input order (the other
  *           tasks not yet started are cancelled, as Python cancels the rest when the
- *           iterator is closed); WEFT_ETIMEDOUT; submit's errors (WEFT_ESHUTDOWN,
+ *           iterator is closed); WEFT_ETIMEDOUT; WEFT_EDEADLK as weft_future_result
+ *           (a worker of this pool waiting for items queued behind it); submit's
+ *           errors (WEFT_ESHUTDOWN,
  *           WEFT_EBROKENPOOL, WEFT_ENOMEM) with nothing run when they happen at the
  *           first submission; WEFT_EINVAL (ex or fn NULL, args or results NULL with
  *           n > 0). n = 0 returns WEFT_OK at once, even after shutdown (as Python).
  * Threads:  any thread except a worker of a one-worker executor (it would wait
- *           for itself); may block.
+ *           for itself: WEFT_EDEADLK, reported, with deadlock detection on and no
+ *           timeout); may block.
  */
 WEFT_API int weft_executor_map(weft_executor *ex, weft_task_fn fn, void *const *args,
                                size_t n, void **results, double timeout,
@@ -354,9 +368,43 @@ WEFT_API int weft_executor_map(weft_executor *ex, weft_task_fn fn, void *const *
  *           CANCELLED, never notified: wait()/as_completed() do not see them done,
  *           as in Python). Tasks already queued otherwise still run.
  * wait:     join every worker (the calling worker itself, if any, is skipped).
- * Returns:  WEFT_OK (repeatable); WEFT_EINVAL for NULL.
+ * Returns:  WEFT_OK (repeatable); WEFT_EDEADLK (wait only, with deadlock
+ *           detection on: weft/debug.h) if a worker can never finish because it
+ *           waits, directly or through other threads, for the caller (e.g. a
+ *           task waits for a Lock the caller holds); the cycle was reported and
+ *           the pool is shut down, but that worker and the ones after it were not
+ *           waited for (Deviation: Python hangs); WEFT_EINVAL for NULL.
+ * Debug:    while it waits, the caller's thread record says it waits for the
+ *           executor's shutdown (weft_debug_dump).
  */
 WEFT_API int weft_executor_shutdown(weft_executor *ex, bool wait, bool cancel_futures);
+
+/* weft_executor_shutdown_timeout: shutdown(wait=true) with a deadline (beyond
+ * Python), for a program that must stop and wants to know what holds it up.
+ *
+ * Python:   none (Executor.shutdown(wait=True) has no timeout).
+ * Stops accepting work, cancels the queued tasks if cancel_futures (as
+ * weft_executor_shutdown), then joins the workers, waiting at most timeout
+ * seconds in all.
+ * timeout:  Thread.join's rule: WEFT_FOREVER blocks (as weft_executor_shutdown
+ *           with wait=true); 0 and other negatives poll; NaN: WEFT_EINVAL; above
+ *           WEFT_TIMEOUT_MAX: WEFT_EOVERFLOW. A bad timeout changes nothing (the
+ *           pool is not shut down).
+ * report:   NULL, or where the timeout report goes: a header line naming the
+ *           executor (weft_debug_name) and how many workers still run, one line
+ *           per task still running (the future, its name if it has one, for how
+ *           long, on which worker), the number of queued tasks not started, then
+ *           one line per worker still running with what it waits on (the lines
+ *           of weft_debug_dump).
+ * Returns:  WEFT_OK when every worker has finished; WEFT_ETIMEDOUT if some still
+ *           run at the deadline (the pool stays shut down; call again, or
+ *           weft_executor_shutdown, to wait more); WEFT_EDEADLK as
+ *           weft_executor_shutdown (WEFT_FOREVER only); WEFT_EINVAL (ex NULL, NaN
+ *           timeout); WEFT_EOVERFLOW.
+ * Threads:  any thread; a worker of ex skips itself (as weft_executor_shutdown).
+ */
+WEFT_API int weft_executor_shutdown_timeout(weft_executor *ex, bool cancel_futures,
+                                            double timeout, FILE *report);
 
 /* Queries (beyond Python's public API; Python's private _max_workers, len(_threads),
  * _broken, _shutdown). 0/false for NULL. */

@@ -87,7 +87,16 @@ WEFT_API int weft_thread_start(weft_thread *t);
  * Returns:  WEFT_OK once the thread finished; WEFT_ETIMEDOUT if it is still alive
  *           (Deviation: Python returns None); WEFT_ESTATE if never started, if t is
  *           the calling thread, or if t is a dummy record of a foreign thread;
- *           WEFT_EINVAL for NULL. Any number of threads may join concurrently.
+ *           WEFT_EDEADLK (only without a timeout, with deadlock detection on:
+ *           weft/debug.h) if t can never finish because it waits, directly or
+ *           through other threads, for the caller: two threads joining each
+ *           other, or a cycle of joins, Lock/RLock holders and executor workers.
+ *           The cycle is reported through the report hook (stderr by default)
+ *           and the caller stops waiting; t is not affected (Deviation: Python
+ *           hangs); WEFT_EINVAL for NULL. Any number of threads may join
+ *           concurrently.
+ * Debug:    while it waits, the caller's thread record says it joins t (for
+ *           weft_debug_dump and the detector).
  */
 WEFT_API int weft_thread_join(weft_thread *t, double timeout);
 

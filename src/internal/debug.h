@@ -82,7 +82,10 @@ static inline weft__tid weft__me(void)
 WEFT__DBG_HIDDEN void weft__dbg_set_info(weft__tid tid, const char *name, int daemon,
                                          uint64_t ident, long native_id);
 WEFT__DBG_HIDDEN void weft__dbg_thread_exit(void);
-/* The fork child: every slot except the caller's is freed. */
+/* The fork child: every slot except the caller's is freed. prepare/parent: the
+ * slot table is not changing across the fork (thread.c's handlers call them). */
+WEFT__DBG_HIDDEN void weft__dbg_fork_prepare(void);
+WEFT__DBG_HIDDEN void weft__dbg_fork_parent(void);
 WEFT__DBG_HIDDEN void weft__dbg_fork_child(void);
 
 /* ---- wait records ---- */

@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/test-execdbg.c: issue 8 (debuggability) for threads, futures and the
+ * executor: thread records (weft__thread_tid and the ids debug.c hands out),
+ * weft_join_all and weft_executor_shutdown_timeout with their reports, and the
+ * deadlock cases through Thread.join and Future.result (two threads joining
+ * each other, a task waiting for its own future, a max_workers=1 pool whose task
+ * waits for a task queued behind it), with no false report when the wait can
+ * still end (a free worker, a joined thread blocked on something else, a
+ * timeout). None of this exists in Python: the names say what is checked. */
+#include "harness.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/debug.h"
+#include "weft/debug.h"
+#include "weft/event.h"
+#include "weft/futures.h"
+#include "weft/thread.h"
+
+/* ---- report capture ---------------------------------------------------------- */
+
+/* A pthread mutex (not a weft object: the hook must not block on those), which
+ * helgrind and drd understand. */
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cap_buf[16384];
+static size_t cap_len;
+static atomic_int cap_count;
+
+static void capture_hook(const char *report, void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&cap_lock);
+    size_t n = strlen(report);
+    if (n > sizeof cap_buf - 1 - cap_len) n = sizeof cap_buf - 1 - cap_len;
+    memcpy(cap_buf + cap_len, report, n);
+    cap_len += n;
+    cap_buf[cap_len] = '\0';
+    pthread_mutex_unlock(&cap_lock);
+    atomic_fetch_add(&cap_count, 1);
+}
+
+static void capture_start(void)
+{
+    pthread_mutex_lock(&cap_lock);
+    cap_len = 0;
+    cap_buf[0] = '\0';
+    pthread_mutex_unlock(&cap_lock);
+    atomic_store(&cap_count, 0);
+    weft_debug_set_report_hook(capture_hook, NULL);
+}
+
+static void capture_stop(void)
+{
+    weft_debug_set_report_hook(NULL, NULL);
+}
+
+static bool captured(const char *needle)
+{
+    pthread_mutex_lock(&cap_lock);
+    bool found = strstr(cap_buf, needle) != NULL;
+    pthread_mutex_unlock(&cap_lock);
+    return found;
+}
+
+/* A FILE that collects what is written to it (weft_join_all / shutdown reports). */
+struct memfile {
+    FILE *f;
+    char *text;
+    size_t len;
+};
+
+static void mem_open(struct memfile *m)
+{
+    m->text = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->text, &m->len);
+    ASSERT(m->f != NULL);
+}
+
+static const char *mem_close(struct memfile *m)
+{
+    fclose(m->f);
+    m->f = NULL;
+    return m->text ? m->text : "";
+}
+
+#define ASSERT_CONTAINS(hay, needle)                                              \
+    do {                                                                          \
+        const char *h_ = (hay), *n_ = (needle);                                   \
+        if (!strstr(h_, n_))                                                      \
+            weft_test_fail(__FILE__, __LINE__, "\"%s\" not in:\n%s", n_, h_);     \
+    } while (0)
+
+/* True once thread tid's dump line says it is blocked in `what`. */
+static bool blocked_in(weft__tid tid, const char *what)
+{
+    struct memfile m;
+    mem_open(&m);
+    weft__dump_threads(m.f, &tid, 1);
+    bool yes = strstr(mem_close(&m), what) != NULL;
+    free(m.text);
+    return yes;
+}
+
+static weft_thread *start_thread(weft_thread_fn fn, void *arg, const char *name,
+                                 unsigned flags)
+{
+    weft_thread_attr a = { name, flags, 0 };
+    weft_thread *t;
+    ASSERT_OK(weft_thread_create(&t, fn, arg, &a));
+    ASSERT_OK(weft_thread_start(t));
+    return t;
+}
+
+/* ---- thread records ------------------------------------------------------------ */
+
+struct idrec {
+    weft_event ready, go;
+    _Atomic weft__tid seen;
+};
+
+static void *report_me(void *arg)
+{
+    struct idrec *r = arg;
+    atomic_store(&r->seen, weft__me());
+    weft_event_set(&r->ready);
+    weft_event_wait(&r->go, WEFT_FOREVER);
+    return NULL;
+}
+
+TEST(thread_tid_is_the_threads_own_id_while_it_runs)
+{
+    struct idrec r;
+    weft_event_init(&r.ready);
+    weft_event_init(&r.go);
+    atomic_store(&r.seen, 0);
+    weft_thread *t;
+    ASSERT_OK(weft_thread_create(&t, report_me, &r, NULL));
+    ASSERT_EQ(weft__thread_tid(t), 0);              /* not started */
+    ASSERT_OK(weft_thread_start(t));
+    ASSERT_NE(weft__thread_tid(t), 0);              /* set before start returns */
+    ASSERT_OK(weft_event_wait(&r.ready, WEFT_FOREVER));
+    ASSERT_NE(atomic_load(&r.seen), 0);
+    ASSERT_EQ(weft__thread_tid(t), atomic_load(&r.seen));
+    ASSERT_NE(weft__thread_tid(t), weft__me());
+    weft_event_set(&r.go);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    ASSERT_EQ(weft__thread_tid(t), 0);              /* finished */
+    ASSERT_EQ(weft__thread_tid(NULL), 0);
+    weft_thread_destroy(t);
+    weft_event_destroy(&r.ready);
+    weft_event_destroy(&r.go);
+}
+
+TEST(thread_records_carry_names_and_renames)
+{
+    struct idrec r;
+    weft_event_init(&r.ready);
+    weft_event_init(&r.go);
+    weft_thread *t = start_thread(report_me, &r, "first-name", 0);
+    ASSERT_OK(weft_event_wait(&r.ready, WEFT_FOREVER));
+    char buf[256];
+    weft__describe_tid(weft__thread_tid(t), buf, sizeof buf);
+    ASSERT_CONTAINS(buf, "'first-name'");
+    ASSERT_OK(weft_thread_set_name(t, "second-name"));
+    weft__describe_tid(weft__thread_tid(t), buf, sizeof buf);
+    ASSERT_CONTAINS(buf, "'second-name'");
+    weft_event_set(&r.go);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    weft_event_destroy(&r.ready);
+    weft_event_destroy(&r.go);
+}
+
+TEST(main_thread_record_is_the_main_threads_id)
+{
+    /* The harness runs each case in the process's main thread. */
+    ASSERT_PTR_EQ(weft_current_thread(), weft_main_thread());
+    ASSERT_NE(weft__thread_tid(weft_main_thread()), 0);
+    ASSERT_EQ(weft__thread_tid(weft_main_thread()), weft__me());
+    char buf[256];
+    weft__describe_tid(weft__me(), buf, sizeof buf);
+    ASSERT_CONTAINS(buf, "'MainThread'");
+}
+
+static _Atomic int dummy_ok;
+
+static void dummy_body(void *arg, int index)
+{
+    (void)arg;
+    (void)index;
+    weft_thread *me = weft_current_thread();
+    char buf[256];
+    weft__describe_tid(weft__me(), buf, sizeof buf);
+    if (me && weft__thread_tid(me) == weft__me() && weft__me() != 0
+        && strstr(buf, "'Dummy-"))
+        atomic_fetch_add(&dummy_ok, 1);
+}
+
+TEST(dummy_thread_record_is_the_foreign_threads_id)
+{
+    atomic_store(&dummy_ok, 0);
+    weft_test_join(weft_test_start(2, dummy_body, NULL));
+    ASSERT_EQ(atomic_load(&dummy_ok), 2);
+}
+
+/* ---- weft_join_all ------------------------------------------------------------- */
+
+static void *short_body(void *arg)
+{
+    (void)arg;
+    weft_test_sleep(0.01);
+    return NULL;
+}
+
+static void *wait_event_body(void *arg)
+{
+    weft_event_wait(arg, WEFT_FOREVER);
+    return NULL;
+}
+
+/* Waits in Future.result on a user future (a wait this part of weft records). */
+static _Atomic weft__tid body_tid;
+
+static void *wait_future_body(void *arg)
+{
+    atomic_store(&body_tid, weft__me());
+    weft_future_result(arg, WEFT_FOREVER, NULL);
+    return arg;
+}
+
+TEST(join_all_returns_when_every_thread_finished)
+{
+    weft_thread *t[3];
+    for (int i = 0; i < 3; i++) t[i] = start_thread(short_body, NULL, NULL, WEFT_THREAD_NON_DAEMON);
+    ASSERT_OK(weft_join_all(10.0 * weft_test_factor(), stderr));
+    for (int i = 0; i < 3; i++) {
+        ASSERT_FALSE(weft_thread_is_alive(t[i]));
+        weft_thread_destroy(t[i]);
+    }
+    ASSERT_OK(weft_join_all(WEFT_FOREVER, NULL));   /* nothing left: at once */
+    ASSERT_OK(weft_join_all(0, NULL));
+}
+
+TEST(join_all_timeout_reports_the_threads_still_running)
+{
+    weft_future *gate;
+    ASSERT_OK(weft_future_create(&gate));
+    ASSERT_OK(weft_debug_name(gate, "the-gate"));
+    weft_thread *stuck = start_thread(wait_future_body, gate, "stuck-on-future", WEFT_THREAD_NON_DAEMON);
+    weft_thread *quick = start_thread(short_body, NULL, "quick-one", WEFT_THREAD_NON_DAEMON);
+    WAIT_UNTIL(!weft_thread_is_alive(quick), 10.0);
+    WAIT_UNTIL(blocked_in(weft__thread_tid(stuck), "blocked in Future.result"), 10.0);
+    struct memfile m;
+    mem_open(&m);
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_join_all(0.2, m.f), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.2);
+    ASSERT_ELAPSED_AT_MOST(t0, 5.0);
+    const char *rep = mem_close(&m);
+    ASSERT_CONTAINS(rep, "'stuck-on-future'");
+    ASSERT_CONTAINS(rep, "non-daemon alive");
+    ASSERT_CONTAINS(rep, "blocked in Future.result on 'the-gate'");
+    ASSERT(strstr(rep, "quick-one") == NULL);
+    ASSERT(strstr(rep, "MainThread") == NULL);     /* the caller is not waited for */
+    free(m.text);
+    ASSERT_TRUE(weft_thread_is_alive(stuck));
+    /* a poll reports too, and does not wait */
+    mem_open(&m);
+    t0 = weft_test_now();
+    ASSERT_RC(weft_join_all(0, m.f), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_join_all(-3.0, NULL), WEFT_ETIMEDOUT);   /* negatives poll */
+    ASSERT_RC(weft_join_all(-INFINITY, NULL), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_MOST(t0, 2.0);
+    rep = mem_close(&m);
+    ASSERT_CONTAINS(rep, "'stuck-on-future'");
+    ASSERT_CONTAINS(rep, "blocked in Future.result on 'the-gate'");
+    free(m.text);
+    ASSERT_OK(weft_future_set_result(gate, NULL));
+    ASSERT_OK(weft_join_all(WEFT_FOREVER, NULL));
+    ASSERT_FALSE(weft_thread_is_alive(stuck));
+    weft_thread_destroy(stuck);
+    weft_thread_destroy(quick);
+    weft_future_unref(gate);
+}
+
+TEST(join_all_does_not_wait_for_daemon_threads)
+{
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_thread *d = start_thread(wait_event_body, &ev, "daemon-one", WEFT_THREAD_DAEMON);
+    double t0 = weft_test_now();
+    ASSERT_OK(weft_join_all(WEFT_FOREVER, NULL));
+    ASSERT_ELAPSED_AT_MOST(t0, 5.0);
+    ASSERT_TRUE(weft_thread_is_alive(d));
+    weft_event_set(&ev);
+    ASSERT_OK(weft_thread_join(d, WEFT_FOREVER));
+    weft_thread_destroy(d);
+    weft_event_destroy(&ev);
+}
+
+/* Misuse matrix: each bad timeout returns its code and waits for nothing. */
+TEST(join_all_misuse_nan_timeout)
+{
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_thread *t = start_thread(wait_event_body, &ev, NULL, WEFT_THREAD_NON_DAEMON);
+    struct memfile m;
+    mem_open(&m);
+    ASSERT_RC(weft_join_all(NAN, m.f), WEFT_EINVAL);
+    ASSERT_STR_EQ(mem_close(&m), "");   /* no report */
+    free(m.text);
+    ASSERT_TRUE(weft_thread_is_alive(t));
+    weft_event_set(&ev);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    weft_event_destroy(&ev);
+}
+
+TEST(join_all_misuse_too_large_timeout)
+{
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_thread *t = start_thread(wait_event_body, &ev, NULL, WEFT_THREAD_NON_DAEMON);
+    ASSERT_RC(weft_join_all(WEFT_TIMEOUT_MAX * 2, NULL), WEFT_EOVERFLOW);
+    ASSERT_RC(weft_join_all(INFINITY, NULL), WEFT_EOVERFLOW);
+    ASSERT_TRUE(weft_thread_is_alive(t));
+    weft_event_set(&ev);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    weft_event_destroy(&ev);
+}
+
+/* ---- weft_executor_shutdown_timeout ---------------------------------------------- */
+
+static weft_executor *mkexec(int workers, const char *prefix)
+{
+    weft_executor *ex;
+    weft_executor_attr a = { 0 };
+    a.max_workers = workers;
+    a.thread_name_prefix = prefix;
+    ASSERT_OK(weft_executor_create(&ex, &a));
+    return ex;
+}
+
+static void *event_task(void *arg)
+{
+    weft_event_wait(arg, WEFT_FOREVER);
+    return arg;
+}
+
+static void *quick_task(void *arg)
+{
+    return arg;
+}
+
+TEST(shutdown_timeout_ok_when_the_work_finishes)
+{
+    weft_executor *ex = mkexec(2, NULL);
+    weft_future *f[4];
+    for (int i = 0; i < 4; i++) ASSERT_OK(weft_executor_submit(ex, quick_task, NULL, &f[i]));
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, 10.0 * weft_test_factor(), stderr));
+    ASSERT_TRUE(weft_executor_is_shutdown(ex));
+    for (int i = 0; i < 4; i++) {
+        ASSERT_TRUE(weft_future_done(f[i]));
+        weft_future_unref(f[i]);
+    }
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, 0, NULL));   /* repeatable */
+    weft_executor_destroy(ex);
+}
+
+TEST(shutdown_timeout_reports_running_task_worker_and_queue)
+{
+    atomic_store(&body_tid, 0);
+    weft_executor *ex = mkexec(1, "stuckpool");
+    ASSERT_OK(weft_debug_name(ex, "the-pool"));
+    weft_future *gate;
+    ASSERT_OK(weft_future_create(&gate));
+    ASSERT_OK(weft_debug_name(gate, "the-gate"));
+    weft_future *f, *g;
+    ASSERT_OK(weft_executor_submit(ex, wait_future_body, gate, &f));
+    ASSERT_OK(weft_debug_name(f, "slow-task"));
+    ASSERT_OK(weft_executor_submit(ex, quick_task, NULL, &g));
+    WAIT_UNTIL(weft_future_running(f), 10.0);
+    WAIT_UNTIL(atomic_load(&body_tid) != 0, 10.0);
+    WAIT_UNTIL(blocked_in(atomic_load(&body_tid), "blocked in Future.result"), 10.0);
+    struct memfile m;
+    mem_open(&m);
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, false, 0.2, m.f), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.2);
+    ASSERT_ELAPSED_AT_MOST(t0, 5.0);
+    const char *rep = mem_close(&m);
+    ASSERT_CONTAINS(rep, "'the-pool'");
+    ASSERT_CONTAINS(rep, "1 of 1 worker still running");
+    ASSERT_CONTAINS(rep, "task 'slow-task'");
+    ASSERT_CONTAINS(rep, "on thread 'stuckpool_0'");
+    ASSERT_CONTAINS(rep, "1 queued task not started");
+    ASSERT_CONTAINS(rep, "blocked in Future.result on 'the-gate'");
+    free(m.text);
+    ASSERT_TRUE(weft_executor_is_shutdown(ex));
+    ASSERT_RC(weft_executor_submit(ex, quick_task, NULL, &f), WEFT_ESHUTDOWN);
+    ASSERT_FALSE(weft_future_done(g));            /* not cancelled: still queued */
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, false, 0, NULL), WEFT_ETIMEDOUT);
+    ASSERT_OK(weft_future_set_result(gate, NULL));
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, WEFT_FOREVER, NULL));
+    ASSERT_TRUE(weft_future_done(f));
+    ASSERT_TRUE(weft_future_done(g));             /* the queued one ran */
+    weft_future_unref(f);
+    weft_future_unref(g);
+    weft_future_unref(gate);
+    weft_executor_destroy(ex);
+}
+
+TEST(shutdown_timeout_cancel_futures_cancels_the_queue)
+{
+    weft_executor *ex = mkexec(1, NULL);
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_future *f, *g;
+    ASSERT_OK(weft_executor_submit(ex, event_task, &ev, &f));
+    ASSERT_OK(weft_executor_submit(ex, quick_task, NULL, &g));
+    WAIT_UNTIL(weft_future_running(f), 10.0);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, true, 0.05, NULL), WEFT_ETIMEDOUT);
+    ASSERT_TRUE(weft_future_cancelled(g));
+    weft_event_set(&ev);
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, true, WEFT_FOREVER, NULL));
+    weft_future_unref(f);
+    weft_future_unref(g);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+TEST(shutdown_timeout_misuse_null_executor)
+{
+    ASSERT_RC(weft_executor_shutdown_timeout(NULL, false, 1.0, NULL), WEFT_EINVAL);
+}
+
+/* A bad timeout changes nothing: the pool still takes work. */
+static void check_unchanged(weft_executor *ex)
+{
+    ASSERT_FALSE(weft_executor_is_shutdown(ex));
+    weft_future *f;
+    ASSERT_OK(weft_executor_submit(ex, quick_task, (void *)7, &f));
+    void *r;
+    ASSERT_OK(weft_future_result(f, WEFT_FOREVER, &r));
+    ASSERT_PTR_EQ(r, (void *)7);
+    weft_future_unref(f);
+}
+
+TEST(shutdown_timeout_misuse_nan_timeout)
+{
+    weft_executor *ex = mkexec(1, NULL);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, true, NAN, stderr), WEFT_EINVAL);
+    check_unchanged(ex);
+    weft_executor_destroy(ex);
+}
+
+TEST(shutdown_timeout_misuse_too_large_timeout)
+{
+    weft_executor *ex = mkexec(1, NULL);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, true, WEFT_TIMEOUT_MAX * 2, stderr),
+              WEFT_EOVERFLOW);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, true, INFINITY, stderr), WEFT_EOVERFLOW);
+    check_unchanged(ex);
+    weft_executor_destroy(ex);
+}
+
+/* ---- deadlocks through Thread.join ----------------------------------------------- */
+
+struct pair {
+    weft_thread *t[2];
+    weft_event go;
+    _Atomic int started;
+    _Atomic int rc[2];
+    double timeout;
+};
+
+static void *join_other(struct pair *p, int me)
+{
+    atomic_fetch_add(&p->started, 1);
+    weft_event_wait(&p->go, WEFT_FOREVER);
+    atomic_store(&p->rc[me], weft_thread_join(p->t[1 - me], p->timeout));
+    return NULL;
+}
+
+static void *join_other0(void *arg) { return join_other(arg, 0); }
+static void *join_other1(void *arg) { return join_other(arg, 1); }
+
+static void run_pair(struct pair *p, double timeout)
+{
+    weft_event_init(&p->go);
+    atomic_store(&p->started, 0);
+    atomic_store(&p->rc[0], 1);
+    atomic_store(&p->rc[1], 1);
+    p->timeout = timeout;
+    weft_thread_attr a0 = { "joiner-A", 0, 0 }, a1 = { "joiner-B", 0, 0 };
+    ASSERT_OK(weft_thread_create(&p->t[0], join_other0, p, &a0));
+    ASSERT_OK(weft_thread_create(&p->t[1], join_other1, p, &a1));
+    /* Both started before either joins (joining an unstarted thread is ESTATE). */
+    ASSERT_OK(weft_thread_start(p->t[0]));
+    ASSERT_OK(weft_thread_start(p->t[1]));
+    WAIT_UNTIL(atomic_load(&p->started) == 2, 10.0);
+    weft_event_set(&p->go);
+}
+
+static void end_pair(struct pair *p)
+{
+    ASSERT_OK(weft_thread_join(p->t[0], WEFT_FOREVER));
+    ASSERT_OK(weft_thread_join(p->t[1], WEFT_FOREVER));
+    weft_thread_destroy(p->t[0]);
+    weft_thread_destroy(p->t[1]);
+    weft_event_destroy(&p->go);
+}
+
+TEST(deadlock_two_threads_joining_each_other)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct pair p;
+    double t0 = weft_test_now();
+    run_pair(&p, WEFT_FOREVER);
+    /* One of them gets WEFT_EDEADLK and finishes, which ends the other's join. */
+    WAIT_UNTIL(!weft_thread_is_alive(p.t[0]) && !weft_thread_is_alive(p.t[1]), 10.0);
+    ASSERT_ELAPSED_AT_MOST(t0, 10.0);
+    int r0 = atomic_load(&p.rc[0]), r1 = atomic_load(&p.rc[1]);
+    ASSERT(r0 == WEFT_EDEADLK || r1 == WEFT_EDEADLK);
+    ASSERT(r0 == WEFT_OK || r0 == WEFT_EDEADLK);
+    ASSERT(r1 == WEFT_OK || r1 == WEFT_EDEADLK);
+    ASSERT_GE(atomic_load(&cap_count), 1);
+    ASSERT(captured("weft: deadlock detected"));
+    ASSERT(captured("'joiner-A'"));
+    ASSERT(captured("'joiner-B'"));
+    ASSERT(captured("Thread.join"));
+    capture_stop();
+    end_pair(&p);
+}
+
+TEST(no_deadlock_report_for_joins_with_a_timeout)
+{
+    capture_start();
+    struct pair p;
+    double t0 = weft_test_now();
+    run_pair(&p, 0.3);
+    WAIT_UNTIL(!weft_thread_is_alive(p.t[0]) && !weft_thread_is_alive(p.t[1]), 10.0);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.3);
+    /* Each join timed out, or (the other one having timed out first) ended. */
+    ASSERT(atomic_load(&p.rc[0]) == WEFT_ETIMEDOUT || atomic_load(&p.rc[1]) == WEFT_ETIMEDOUT);
+    ASSERT(atomic_load(&p.rc[0]) != WEFT_EDEADLK && atomic_load(&p.rc[1]) != WEFT_EDEADLK);
+    ASSERT_EQ(atomic_load(&cap_count), 0);
+    capture_stop();
+    end_pair(&p);
+}
+
+static void set_later(void *arg, int index)
+{
+    (void)index;
+    weft_test_sleep(0.5);   /* long enough for several detector checks */
+    weft_event_set(arg);
+}
+
+TEST(no_deadlock_report_joining_a_thread_blocked_elsewhere)
+{
+    capture_start();
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_thread *t = start_thread(wait_event_body, &ev, "blocked-on-event", 0);
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_thread_join(t, 0.2), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.2);
+    /* Without a timeout the checks run (50 ms, then doubling) and find no cycle:
+     * t waits on an Event, which is no edge. A foreign thread sets it later. */
+    weft_test_threads *helper = weft_test_start(1, set_later, &ev);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_test_join(helper);
+    ASSERT_EQ(atomic_load(&cap_count), 0);
+    capture_stop();
+    weft_thread_destroy(t);
+    weft_event_destroy(&ev);
+}
+
+/* ---- deadlocks through Future.result ----------------------------------------------- */
+
+struct nest {
+    weft_executor *ex;
+    weft_future *inner;
+    _Atomic int rc;
+    double elapsed;
+    weft_event release;   /* the inner task waits on it (free-worker case) */
+    bool inner_blocks;
+};
+
+static void *inner_task(void *arg)
+{
+    struct nest *n = arg;
+    if (n->inner_blocks) weft_event_wait(&n->release, WEFT_FOREVER);
+    return (void *)42;
+}
+
+static void *outer_task(void *arg)
+{
+    struct nest *n = arg;
+    weft_future *f;
+    if (weft_executor_submit(n->ex, inner_task, n, &f) != WEFT_OK) {
+        atomic_store(&n->rc, -1000);
+        return NULL;
+    }
+    weft_debug_name(f, "inner-task");
+    n->inner = f;
+    double t0 = weft_test_now();
+    void *r = NULL;
+    int rc = weft_future_result(f, WEFT_FOREVER, &r);
+    n->elapsed = weft_test_now() - t0;
+    if (rc == WEFT_OK && r != (void *)42) rc = -2000;
+    atomic_store(&n->rc, rc);
+    return n;
+}
+
+TEST(deadlock_pool_worker_waits_for_a_task_queued_behind_it)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct nest n = { 0 };
+    n.ex = mkexec(1, "nestpool");
+    ASSERT_OK(weft_debug_name(n.ex, "one-worker-pool"));
+    atomic_store(&n.rc, 1);
+    weft_future *outer;
+    ASSERT_OK(weft_executor_submit(n.ex, outer_task, &n, &outer));
+    ASSERT_OK(weft_debug_name(outer, "outer-task"));
+    void *r;
+    ASSERT_OK(weft_future_result(outer, 30.0 * weft_test_factor(), &r));
+    ASSERT_PTR_EQ(r, &n);
+    ASSERT_RC(atomic_load(&n.rc), WEFT_EDEADLK);
+    ASSERT(n.elapsed <= 10.0 * weft_test_factor());
+    ASSERT_EQ(atomic_load(&cap_count), 1);
+    ASSERT(captured("weft: deadlock detected"));
+    ASSERT(captured("'nestpool_0'"));          /* the worker */
+    ASSERT(captured("'inner-task'"));          /* the future */
+    ASSERT(captured("Future.result"));
+    ASSERT(captured("returns WEFT_EDEADLK"));
+    /* The inner task runs once the outer one gave up. */
+    ASSERT_OK(weft_future_result(n.inner, 30.0 * weft_test_factor(), &r));
+    ASSERT_PTR_EQ(r, (void *)42);
+    capture_stop();
+    weft_future_unref(n.inner);
+    weft_future_unref(outer);
+    weft_executor_destroy(n.ex);
+}
+
+TEST(no_deadlock_report_when_the_pool_has_a_free_worker)
+{
+    capture_start();
+    struct nest n = { 0 };
+    n.ex = mkexec(2, "freepool");
+    n.inner_blocks = true;
+    weft_event_init(&n.release);
+    atomic_store(&n.rc, 1);
+    weft_future *outer;
+    ASSERT_OK(weft_executor_submit(n.ex, outer_task, &n, &outer));
+    /* Let the outer task wait through several checks while the inner one runs
+     * on the second worker, blocked on an Event that a helper sets later. */
+    weft_test_threads *helper = weft_test_start(1, set_later, &n.release);
+    void *r;
+    ASSERT_OK(weft_future_result(outer, 30.0 * weft_test_factor(), &r));
+    weft_test_join(helper);
+    ASSERT_RC(atomic_load(&n.rc), WEFT_OK);
+    ASSERT_EQ(atomic_load(&cap_count), 0);
+    capture_stop();
+    weft_future_unref(n.inner);
+    weft_future_unref(outer);
+    weft_executor_destroy(n.ex);
+    weft_event_destroy(&n.release);
+}
+
+struct own {
+    weft_event ready;
+    weft_future *self;
+    _Atomic int rc;
+};
+
+static void *wait_own_future(void *arg)
+{
+    struct own *o = arg;
+    weft_event_wait(&o->ready, WEFT_FOREVER);
+    atomic_store(&o->rc, weft_future_result(o->self, WEFT_FOREVER, NULL));
+    return NULL;
+}
+
+TEST(deadlock_task_waits_for_its_own_future)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    weft_executor *ex = mkexec(2, "ownpool");
+    struct own o;
+    weft_event_init(&o.ready);
+    atomic_store(&o.rc, 1);
+    ASSERT_OK(weft_executor_submit(ex, wait_own_future, &o, &o.self));
+    ASSERT_OK(weft_debug_name(o.self, "self-waiting-task"));
+    weft_event_set(&o.ready);
+    ASSERT_OK(weft_future_result(o.self, 30.0 * weft_test_factor(), NULL));
+    ASSERT_RC(atomic_load(&o.rc), WEFT_EDEADLK);
+    ASSERT(captured("'self-waiting-task'"));
+    ASSERT(captured("'ownpool_0'"));
+    capture_stop();
+    weft_future_unref(o.self);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&o.ready);
+}
+
+static void finish_later(void *arg, int index)
+{
+    (void)index;
+    weft_test_sleep(0.5);   /* several detector checks */
+    weft_future_set_result(arg, (void *)5);
+}
+
+TEST(no_deadlock_report_for_a_user_future)
+{
+    /* A future made with weft_future_create can be finished by any thread:
+     * waiting for it is never part of a cycle, even while it is RUNNING. */
+    capture_start();
+    weft_future *f;
+    ASSERT_OK(weft_future_create(&f));
+    ASSERT_OK(weft_future_set_running_or_notify_cancel(f));
+    weft_test_threads *helper = weft_test_start(1, finish_later, f);
+    void *r;
+    ASSERT_OK(weft_future_result(f, WEFT_FOREVER, &r));
+    ASSERT_PTR_EQ(r, (void *)5);
+    weft_test_join(helper);
+    ASSERT_EQ(atomic_load(&cap_count), 0);
+    capture_stop();
+    weft_future_unref(f);
+}
+
+/* Both workers of a full two-worker pool wait for tasks queued behind them. */
+struct full {
+    weft_executor *ex;
+    _Atomic int running;
+    _Atomic int rc[2];
+    _Atomic int next;
+    weft_future *inner[2];
+};
+
+static void *full_outer(void *arg)
+{
+    struct full *p = arg;
+    int me = atomic_fetch_add(&p->next, 1);
+    atomic_fetch_add(&p->running, 1);
+    while (atomic_load(&p->running) < 2) weft_test_sleep(0.001);   /* both busy */
+    if (weft_executor_submit(p->ex, quick_task, (void *)42, &p->inner[me]) != WEFT_OK) {
+        atomic_store(&p->rc[me], -1000);
+        return NULL;
+    }
+    atomic_store(&p->rc[me], weft_future_result(p->inner[me], WEFT_FOREVER, NULL));
+    return NULL;
+}
+
+TEST(deadlock_full_pool_every_worker_waits_for_queued_work)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct full p;
+    memset(&p, 0, sizeof p);
+    p.ex = mkexec(2, "fullpool");
+    atomic_store(&p.rc[0], 1);
+    atomic_store(&p.rc[1], 1);
+    weft_future *o[2];
+    ASSERT_OK(weft_executor_submit(p.ex, full_outer, &p, &o[0]));
+    ASSERT_OK(weft_executor_submit(p.ex, full_outer, &p, &o[1]));
+    for (int i = 0; i < 2; i++) ASSERT_OK(weft_future_result(o[i], 30.0 * weft_test_factor(), NULL));
+    int r0 = atomic_load(&p.rc[0]), r1 = atomic_load(&p.rc[1]);
+    /* At least one gave up; once it did, its worker ran the queued tasks. */
+    ASSERT(r0 == WEFT_EDEADLK || r1 == WEFT_EDEADLK);
+    ASSERT(r0 == WEFT_OK || r0 == WEFT_EDEADLK);
+    ASSERT(r1 == WEFT_OK || r1 == WEFT_EDEADLK);
+    /* The report follows one path of the cycle: a worker of the pool waiting in
+     * Future.result for a task only the pool's (busy) workers can run. */
+    ASSERT(captured("Future.result"));
+    ASSERT(captured("'fullpool_"));
+    capture_stop();
+    for (int i = 0; i < 2; i++) {
+        weft_future_unref(p.inner[i]);
+        weft_future_unref(o[i]);
+    }
+    weft_executor_destroy(p.ex);
+}
+
+/* A thread shuts a pool down (wait) while the pool's task joins that thread. */
+struct sdl {
+    weft_executor *ex;
+    weft_thread *closer;
+    weft_event go;
+    _Atomic int task_rc, shutdown_rc;
+};
+
+static void *join_closer_task(void *arg)
+{
+    struct sdl *d = arg;
+    weft_event_wait(&d->go, WEFT_FOREVER);
+    atomic_store(&d->task_rc, weft_thread_join(d->closer, WEFT_FOREVER));
+    return NULL;
+}
+
+static void *closer_body(void *arg)
+{
+    struct sdl *d = arg;
+    weft_future *f;
+    if (weft_executor_submit(d->ex, join_closer_task, d, &f) != WEFT_OK) return NULL;
+    weft_event_set(&d->go);
+    atomic_store(&d->shutdown_rc, weft_executor_shutdown(d->ex, true, false));
+    weft_future_unref(f);
+    return NULL;
+}
+
+TEST(deadlock_shutdown_wait_while_a_task_joins_the_caller)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct sdl d;
+    d.ex = mkexec(1, "sdpool");
+    weft_event_init(&d.go);
+    atomic_store(&d.task_rc, 1);
+    atomic_store(&d.shutdown_rc, 1);
+    weft_thread_attr a = { "closer", 0, 0 };
+    ASSERT_OK(weft_thread_create(&d.closer, closer_body, &d, &a));
+    ASSERT_OK(weft_thread_start(d.closer));
+    ASSERT_OK(weft_thread_join(d.closer, 30.0 * weft_test_factor()));
+    /* Either the closer's shutdown or the task's join was the wait that gave up;
+     * after the closer finished the task's join ended too. */
+    ASSERT_OK(weft_executor_shutdown_timeout(d.ex, false, 30.0 * weft_test_factor(), stderr));
+    int tr = atomic_load(&d.task_rc), sr = atomic_load(&d.shutdown_rc);
+    ASSERT(tr == WEFT_EDEADLK || sr == WEFT_EDEADLK);
+    ASSERT(tr == WEFT_OK || tr == WEFT_EDEADLK);
+    ASSERT(sr == WEFT_OK || sr == WEFT_EDEADLK);
+    ASSERT(captured("'closer'") && captured("'sdpool_0'"));
+    capture_stop();
+    weft_thread_destroy(d.closer);
+    weft_executor_destroy(d.ex);
+    weft_event_destroy(&d.go);
+}
