@@ -388,6 +388,7 @@ static int successors(const struct snap *sn, weft__tid *out, int max)
 struct hop {
     weft__tid tid, next;
     int kind;
+    int nsucc;                       /* threads that could end this wait */
     const void *obj;
     int64_t since;
 };
@@ -434,6 +435,7 @@ static bool stuck(struct walk *w, weft__tid tid)
     h->kind = sn.r[sn.g].kind;
     h->obj = sn.r[sn.g].obj;
     h->since = sn.r[sn.g].since;
+    h->nsucc = n;
     bool all = true;
     for (int i = 0; i < n && all; i++) {
         w->path[w->len - 1].next = succ[i];
@@ -604,7 +606,7 @@ static void describe_edge(int kind, const weft__tid *succ, int n, char *buf, siz
     case WEFT__WK_FUTURE:
         if (n == 1) snprintf(buf, size, ", which only %s can finish", who);
         else snprintf(buf, size, ", queued in a full pool: only one of its %d busy "
-                      "workers (%s, ...) can run it", n, who);
+                      "workers can run it, and every one is stuck, e.g. %s", n, who);
         break;
     default: break;
     }
@@ -681,7 +683,7 @@ static void write_cycle(FILE *f, const struct walk *w, int mode)
         char who[160];
         weft__describe_tid(h->tid, who, sizeof who);
         weft__describe_obj(h->obj, obj, sizeof obj);
-        describe_edge(h->kind, &h->next, 1, edge, sizeof edge);
+        describe_edge(h->kind, &h->next, h->nsucc, edge, sizeof edge);
         fprintf(f, "  %s waits (%.3f s) in %s on %s%s\n", who,
                 (double)(now - h->since) / 1e9, weft__wk_name((enum weft__wk)h->kind), obj,
                 edge);

@@ -127,7 +127,8 @@ WEFT_API int weft_debug_stats_report(FILE *out);
  *           if report is not NULL, one line per thread still running (name, for how
  *           long, and what it waits on) is written to it; WEFT_EINVAL for a negative
  *           (other than WEFT_FOREVER) or NaN timeout; WEFT_EOVERFLOW above
- *           WEFT_TIMEOUT_MAX. */
+ *           WEFT_TIMEOUT_MAX; WEFT_EDEADLK if, waiting without a timeout, one of
+ *           the joins was found to be part of a deadlock (reported as usual). */
 WEFT_API int weft_join_all(double timeout, FILE *report);
 
 WEFT_END_DECLS
