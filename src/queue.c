@@ -157,7 +157,10 @@ enum {
 #  define WEFT_QUEUE_SPIN_LIMIT 64
 #endif
 #ifndef WEFT_QUEUE_RING_SPIN
-#  define WEFT_QUEUE_RING_SPIN 200
+#  define WEFT_QUEUE_RING_SPIN 100
+#endif
+#ifndef WEFT_QUEUE_RING_POLL_MAX
+#  define WEFT_QUEUE_RING_POLL_MAX 4
 #endif
 
 struct pq_entry {
@@ -466,7 +469,7 @@ static int ring_wait(weft_queue *q, bool put, void *item, void **out, weft__ns d
 {
     WEFT_ATOMIC(uint32_t) *ec = put ? &q->put_ec : &q->get_ec;
     enum weft__wk kind = put ? WEFT__WK_QUEUE_PUT : WEFT__WK_QUEUE_GET;
-    unsigned spins = 0, busy = 0;
+    unsigned spent = 0, delay = 1, busy = 0;
     for (;;) {
         int r = put ? ring_try_put(q, item) : ring_try_get(q, out);
         if (r == R_BUSY) {
@@ -474,9 +477,13 @@ static int ring_wait(weft_queue *q, bool put, void *item, void **out, weft__ns d
             continue;
         }
         if (r != R_WAIT) return r;
-        if (spins < WEFT_QUEUE_RING_SPIN) {
-            spins++;
-            cpu_relax();
+        if (spent < WEFT_QUEUE_RING_SPIN) {
+            /* Poll with growing pauses: each poll pulls the partner's cache
+             * line over, so polling less often lets it fill (drain) whole
+             * lines, and we then take several items per line transfer. */
+            for (unsigned i = 0; i < delay; i++) cpu_relax();
+            spent += delay;
+            if (delay < WEFT_QUEUE_RING_POLL_MAX) delay *= 2;
             continue;
         }
         if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline) return R_WAIT;
