@@ -192,7 +192,9 @@ struct weft_queue {
 
     /* ---- producers ---- */
     alignas(64) WEFT_ATOMIC(uint64_t) tail;
-    WEFT_ATOMIC(size_t) unfinished; /* Python's unfinished_tasks */
+
+    /* ---- puts and task_done (its own line: task_done must not move tail's) ---- */
+    alignas(64) WEFT_ATOMIC(size_t) unfinished; /* Python's unfinished_tasks */
 
     /* ---- consumers ---- */
     alignas(64) WEFT_ATOMIC(uint64_t) head;
