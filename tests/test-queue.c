@@ -22,6 +22,7 @@
 
 #include <stdatomic.h>
 
+#include "weft/debug.h"
 #include "weft/queue.h"
 
 #define QUEUE_SIZE 5
@@ -1363,6 +1364,83 @@ TEST(large_bounded_fifo_queue)
     ASSERT_TRUE(weft_queue_empty(q));
     weft_queue_destroy(q);
 }
+
+/* ---- wait records (issue 8): the dump names what a blocked thread waits on ---- */
+
+static char *dump_text(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    int rc = weft_debug_dump(f);
+    fclose(f);
+    if (rc != WEFT_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Wait until the dump shows `what` (the blocked thread records its wait just
+ * before it sleeps), then return; fails after the scaled time limit. */
+static void wait_for_dump(const char *what)
+{
+    double t0 = weft_test_now();
+    for (;;) {
+        char *d = dump_text();
+        ASSERT(d);
+        bool found = strstr(d, what) != NULL;
+        if (!found && weft_test_now() - t0 > 10 * weft_test_factor())
+            weft_test_fail(__FILE__, __LINE__, "dump never showed \"%s\":\n%s", what, d);
+        free(d);
+        if (found) return;
+        weft_test_sleep(0.002);
+    }
+}
+
+struct rec_run { weft_queue *q; int what; atomic_int rc; };
+
+static void rec_blocker(void *arg, int i)
+{
+    struct rec_run *r = arg;
+    void *x;
+    if (r->what == 0) atomic_store(&r->rc, weft_queue_get(r->q, &x, true, WEFT_FOREVER));
+    else if (r->what == 1) atomic_store(&r->rc, weft_queue_put(r->q, I2P(2), true, WEFT_FOREVER));
+    else atomic_store(&r->rc, weft_queue_join(r->q));
+}
+
+static void records_case(weft_queue_kind kind, long maxsize, int what, const char *shown)
+{
+    struct rec_run r = { make(kind, maxsize), what, -1 };
+    ASSERT_OK(weft_debug_name(r.q, "jobs"));
+    if (what != 0) ASSERT_OK(weft_queue_put_nowait(r.q, I2P(1)));   /* full / a task */
+    weft_test_threads *t = weft_test_start(1, rec_blocker, &r);
+    wait_for_dump(shown);
+    void *x;
+    if (what == 0) ASSERT_OK(weft_queue_put_nowait(r.q, I2P(1)));
+    else if (what == 1) ASSERT_OK(weft_queue_get_nowait(r.q, &x));
+    else {
+        ASSERT_OK(weft_queue_get_nowait(r.q, &x));
+        ASSERT_OK(weft_queue_task_done(r.q));
+    }
+    weft_test_join(t);
+    ASSERT_OK(atomic_load(&r.rc));
+    char *d = dump_text();
+    ASSERT(d);
+    ASSERT(!strstr(d, shown));   /* the record ended with the wait */
+    free(d);
+    weft_queue_destroy(r.q);     /* forgets the name */
+    char buf[8];
+    ASSERT_RC(weft_debug_name_of(r.q, buf, sizeof buf), WEFT_EEMPTY);
+}
+
+/* FIFO maxsize 1: the lock-free ring; LIFO: the locked storage. */
+TEST(dump_shows_ring_get_wait) { records_case(WEFT_QUEUE_FIFO, 1, 0, "in Queue.get on 'jobs'"); }
+TEST(dump_shows_ring_put_wait) { records_case(WEFT_QUEUE_FIFO, 1, 1, "in Queue.put on 'jobs'"); }
+TEST(dump_shows_locked_get_wait) { records_case(WEFT_QUEUE_LIFO, 0, 0, "in Queue.get on 'jobs'"); }
+TEST(dump_shows_locked_put_wait) { records_case(WEFT_QUEUE_LIFO, 1, 1, "in Queue.put on 'jobs'"); }
+TEST(dump_shows_join_wait) { records_case(WEFT_QUEUE_FIFO, 1, 2, "in Queue.join on 'jobs'"); }
 
 /* The drop callback runs after blocked putters were woken: a callback that waits
  * for a blocked putter to fail must not deadlock. */
