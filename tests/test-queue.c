@@ -72,6 +72,8 @@ struct trigger {
 static void trigger_main(void *arg, int i)
 {
     struct trigger *t = arg;
+    /* sleep-ok: CPython's _TriggerThread delay, so the main thread is likely
+     * blocked first; the result does not depend on it. */
     weft_test_sleep(0.02);
     atomic_store(&t->started, 1);
     if (t->op == TRIG_GET) {
