@@ -1350,6 +1350,32 @@ TEST(getter_blocked_across_conversion_gets_the_item)
     weft_queue_destroy(b.q);
 }
 
+/* The ring's own timeout paths: 0 polls, too large only fails when it must wait. */
+TEST(ring_zero_and_too_large_timeouts)
+{
+    weft_queue *q = make(WEFT_QUEUE_FIFO, 2);
+    void *x = I2P(7);
+    ASSERT_RC(weft_queue_get(q, &x, true, 0), WEFT_EEMPTY);
+    ASSERT_RC(weft_queue_get(q, &x, true, INFINITY), WEFT_EOVERFLOW);
+    ASSERT_PTR_EQ(x, I2P(7));
+    ASSERT_OK(weft_queue_put(q, I2P(1), true, INFINITY));   /* room: no wait */
+    ASSERT_OK(weft_queue_put(q, I2P(2), true, 0));
+    ASSERT_RC(weft_queue_put(q, I2P(3), true, 0), WEFT_EFULL);
+    ASSERT_RC(weft_queue_put(q, I2P(3), true, INFINITY), WEFT_EOVERFLOW);
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_queue_put(q, I2P(3), true, 0.02), WEFT_EFULL);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.02);
+    ASSERT_OK(weft_queue_get(q, &x, true, INFINITY));        /* an item: no wait */
+    ASSERT_PTR_EQ(x, I2P(1));
+    ASSERT_OK(weft_queue_get(q, &x, true, 0));
+    ASSERT_PTR_EQ(x, I2P(2));
+    t0 = weft_test_now();
+    ASSERT_RC(weft_queue_get(q, &x, true, 0.02), WEFT_EEMPTY);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.02);
+    ASSERT_EQ(weft_queue_qsize(q), 0);
+    weft_queue_destroy(q);
+}
+
 /* A bounded FIFO queue larger than the ring limit uses the locked storage and
  * keeps every rule (here: order, full, qsize). */
 TEST(large_bounded_fifo_queue)
