@@ -30,8 +30,9 @@
  *   spin, then yield).
  *   Blocking: three event counts (`get_ec`, `put_ec`, `join_ec`), 32-bit futex
  *   words (internal/wait.h): bit EC_SLEEPING = "someone may be asleep on me",
- *   the other bits an epoch. A getter that found the ring empty spins up to
- *   WEFT_QUEUE_SPIN_LIMIT rounds, then: w = fetch_or(get_ec, EC_SLEEPING)
+ *   the other bits an epoch. A getter that found the ring empty spins
+ *   (WEFT_QUEUE_RING_SPIN pauses, re-trying), yields the CPU up to
+ *   WEFT_QUEUE_RING_YIELDS times (re-trying), then: w = fetch_or(get_ec, EC_SLEEPING)
  *   (seq_cst); re-try the get (its empty test reads tail seq_cst); if still
  *   empty, weft__wait(get_ec, w). A put, after its tail CAS (seq_cst) and its
  *   stamp store, loads get_ec (seq_cst); only if EC_SLEEPING is set does it
@@ -43,7 +44,10 @@
  *   waiter's load sees the new tail (it does not sleep: the item is there or in
  *   flight, and it spins for the stamp) or the putter's load sees EC_SLEEPING
  *   (it bumps the epoch, and the waiter's weft__wait either sees the changed
- *   word and returns, or is already asleep and the wake reaches it). Wake-all
+ *   word and returns, or is already asleep and the wake reaches it). The
+ *   ring's shutdown, conversion and set_maxsize wake every sleeper after their
+ *   mark (seq_cst RMW): a waiter's re-try after its fetch_or sees the mark, or
+ *   its fetch_or came first and the wake's epoch bump reaches it. Wake-all
  *   instead of wake-one: a cleared EC_SLEEPING bit must not strand a second
  *   sleeper; woken threads that find nothing set the bit again and sleep. With
  *   nobody asleep a put or get makes no wake call at all.
