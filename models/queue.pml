@@ -1,5 +1,11 @@
 /* models/queue.pml: weft_queue (src/queue.c): Python's queue.Queue with
  * task_done/join and shutdown (3.13), over a Lock and three Conditions.
+ * Session 2: this is MODE_LOCKED's put/get/shutdown (LIFO, PRIORITY, unbounded
+ * and large FIFO queues, SimpleQueue); join/task_done now use an atomic counter
+ * and an event count in both modes, and bounded FIFO queues use the lock-free
+ * ring: both are modelled in queue-ring.pml. The all_done condition here stands
+ * for that event count (same contract: every joiner wakes when the count
+ * reaches 0, nothing is lost).
  * BUGGY-VARIANTS: 1 2 3 4
  *
  * Under the queue's lock (m), with Conditions not_empty, not_full, all_done:

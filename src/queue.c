@@ -4,58 +4,102 @@
  *
  * Design (docs/design/queue.md has the long form and the measurements)
  * ------
- * A composite: one weft_lock `mutex` guards everything; three weft_conditions
- * over it, as CPython's Queue: `not_empty` (getters wait), `not_full` (putters
- * wait), `all_tasks_done` (joiners wait). Storage, guarded by the mutex:
- *   FIFO      a power-of-two ring of void *: head index + count
- *   LIFO      the same ring used as a stack (push and pop at head + count)
- *   PRIORITY  a binary min-heap of (item, seq); seq is a 64-bit insertion number
- *             that breaks ties, so equal items come out in insertion order
- * The ring and the heap grow by doubling (never shrink); a failed growth is
- * WEFT_ENOMEM with nothing changed.
+ * Two modes, chosen at creation (`mode`, MODE_RING or MODE_LOCKED):
  *
- * State word `state` (atomic so that spinners can read it without the lock;
- * only written with the mutex held):
- *   QUEUE_OPEN       0    accepting puts
- *   QUEUE_SHUTDOWN   1    shutdown() was called: put fails, get drains
- *   QUEUE_IMMEDIATE  2    (with SHUTDOWN) shutdown(immediate=True) was called:
- *                         get fails at once even while the drain is in progress
- * `count` and `maxsize` are atomics for the same reason (spinners and hints);
- * every decision is re-made with the mutex held.
+ * MODE_RING: a bounded FIFO Queue (0 < maxsize <= WEFT_QUEUE_RING_MAX). A
+ *   lock-free ring of `ring_size` (a power of two >= maxsize) slots, Vyukov's
+ *   bounded MPMC queue: each slot has a 64-bit `stamp`; positions `tail` (next
+ *   put) and `head` (next get) only grow.
+ *     slot free for the put at position p:     stamp == p
+ *     slot holds the item put at position p:   stamp == p + 1
+ *     freed by the get of p (free for p+size): stamp == p + size
+ *   A put claims position t with a CAS tail t -> t+1 (only when the slot's stamp
+ *   is t and t - head < maxsize), writes the item, then stores stamp t+1
+ *   (release). A get claims h with a CAS head h -> h+1 when stamp == h+1, reads
+ *   the item, stores stamp h+size (release). Producers and consumers touch
+ *   different cache lines (tail, head) and meet only on the slots.
+ *   Marks in the high bits of the position words (never reached by a position):
+ *     tail | MARK_SHUT   shut down: every later put fails (the CAS fails on
+ *                        a marked word and the mark is seen on reload)
+ *     head | MARK_SHUT   shut down immediately: every later get fails
+ *     both | MARK_CONV   converted to MODE_LOCKED (set_maxsize beyond the ring):
+ *                        every later ring operation diverts to the locked path
+ *   A put that won its tail CAS before a mark is "in flight"; whoever needs
+ *   its slot (a get, the immediate drain, the conversion) waits until its
+ *   stamp store lands: a few instructions unless it was preempted (then we
+ *   spin, then yield).
+ *   Blocking: three event counts (`get_ec`, `put_ec`, `join_ec`), 32-bit futex
+ *   words (internal/wait.h): bit EC_SLEEPING = "someone may be asleep on me",
+ *   the other bits an epoch. A getter that found the ring empty spins
+ *   (WEFT_QUEUE_RING_SPIN pauses, re-trying), yields the CPU up to
+ *   WEFT_QUEUE_RING_YIELDS times (re-trying), then: w = fetch_or(get_ec, EC_SLEEPING)
+ *   (seq_cst); re-try the get (its empty test reads tail seq_cst); if still
+ *   empty, weft__wait(get_ec, w). A put, after its tail CAS (seq_cst) and its
+ *   stamp store, loads get_ec (seq_cst); only if EC_SLEEPING is set does it
+ *   clear the bit, add one epoch (CAS) and wake all sleepers. Putters are
+ *   symmetric (put_ec, head), joiners too (join_ec, unfinished).
+ *   No lost wakeup (Dekker over seq_cst operations): the waiter's fetch_or on
+ *   get_ec precedes its load of tail, the putter's CAS on tail precedes its load
+ *   of get_ec; in the single total order of seq_cst operations either the
+ *   waiter's load sees the new tail (it does not sleep: the item is there or in
+ *   flight, and it spins for the stamp) or the putter's load sees EC_SLEEPING
+ *   (it bumps the epoch, and the waiter's weft__wait either sees the changed
+ *   word and returns, or is already asleep and the wake reaches it). The
+ *   ring's shutdown, conversion and set_maxsize wake every sleeper after their
+ *   mark (seq_cst RMW): a waiter's re-try after its fetch_or sees the mark, or
+ *   its fetch_or came first and the wake's epoch bump reaches it. Wake-all
+ *   instead of wake-one: a cleared EC_SLEEPING bit must not strand a second
+ *   sleeper; woken threads that find nothing set the bit again and sleep. With
+ *   nobody asleep a put or get makes no wake call at all.
+ *   The bench-queue figures (docs/design/queue.md section 5) come from here.
  *
- * Wake policy (the speed of this file). CPython notifies one not_empty waiter
- * per put and one not_full waiter per get, even when nobody waits. Here:
- *  1. Signal only when someone waits (GLib's gasyncqueue waiting_threads):
- *     `getters`, `putters`, `joiners` count the waiters that have NOT been
- *     notified yet. A waiter increments its counter before weft_condition_wait;
- *     a notifier decrements it and calls notify(1) (notify_all: sets it to 0).
- *     weft_condition_wait returns WEFT_OK exactly when this waiter was notified
- *     (no spurious wakeups, exact notify(n)), so a waiter that returns
- *     WEFT_ETIMEDOUT was not notified and takes itself off the counter. Both
- *     sides run with the mutex held, so the counter always equals the number of
- *     un-notified waiters on that condition.
- *     No lost wakeup: a getter only waits after seeing count == 0 with the mutex
- *     held and increments `getters` before releasing it (inside wait), so the
- *     next put, which needs the mutex, sees getters > 0 and notifies one. A
- *     notified getter re-checks under the mutex; if another thread took the
- *     item first the queue is empty again and it waits again, as in CPython.
- *     The same argument holds for putters (count < maxsize) and joiners
- *     (unfinished == 0, which wakes all).
- *  2. Spin briefly before blocking: a getter (putter) that finds the queue
- *     empty (full) releases the mutex and watches `count` and `state` for up to
- *     SPIN_LIMIT pauses, then takes the mutex, re-checks, and only then waits on
- *     the condition. With a producer and a consumer running on two cores the
- *     partner usually refills (drains) the queue within that window, so neither
- *     side sleeps and no notify is needed. The spin is bounded: with one CPU it
- *     costs about a microsecond per blocking call, then the thread blocks.
- *  3. Spin briefly for the mutex too (lock() below): the critical sections here
- *     are tens of nanoseconds, so retrying a non-blocking acquire for a few
- *     dozen pauses keeps producer and consumer out of the lock's sleep path when
- *     the lock's own spin gives up early (it stops once anyone sleeps on it).
- *     Measured in docs/design/queue.md: a large gain with the first weft_lock
- *     (1p/1c median 2.3 -> 7.4 Mitems/s), neutral with the current one.
- * Timeouts: one deadline per call, computed at entry; re-waits use the time
- * left. The spin is part of the wait (a timed-out call has waited its time).
+ * MODE_LOCKED: everything else (LIFO, PRIORITY, unbounded or larger FIFO,
+ *   SimpleQueue, and a ring queue after set_maxsize took it past its ring). One
+ *   weft_lock `mutex` guards the storage; weft_conditions `not_empty` and
+ *   `not_full` over it, as CPython's Queue. Storage, guarded by the mutex:
+ *     FIFO      a power-of-two ring of void *: head index + count
+ *     LIFO      the same ring used as a stack (push and pop at head + count)
+ *     PRIORITY  a binary min-heap of (item, seq); seq is a 64-bit insertion
+ *               number that breaks ties, so equal items come out in insertion
+ *               order
+ *   The ring and the heap grow by doubling (never shrink); a failed growth is
+ *   WEFT_ENOMEM with nothing changed. Wake policy: signal only when someone
+ *   waits (`getters`, `putters` count the waiters NOT yet notified; a waiter
+ *   increments its counter before weft_condition_wait, a notifier decrements
+ *   it and notifies one; weft_condition_wait returns WEFT_OK exactly when this
+ *   waiter was notified, so a timed-out waiter uncounts itself). No lost
+ *   wakeup: a getter only waits after seeing count == 0 with the mutex held and
+ *   is counted before the wait releases it; the next put needs the mutex and
+ *   sees getters > 0. A getter (putter) that must wait first spins
+ *   WEFT_QUEUE_SPIN_LIMIT pauses on the atomic hints without the mutex.
+ *
+ * Both modes:
+ *   `state` (atomic; written with the mutex held): QUEUE_OPEN, QUEUE_SHUTDOWN,
+ *   QUEUE_SHUTDOWN|QUEUE_IMMEDIATE. In MODE_RING the marks above are what puts
+ *   and gets test; state is what is_shutdown reports and what a conversion
+ *   carries over.
+ *   `unfinished` (Python's unfinished_tasks) is an atomic: a put adds 1 after
+ *   claiming its place and before the item can be got (so task_done never sees
+ *   an item whose put is not counted); task_done subtracts with a CAS that
+ *   refuses to go below 0 and, reaching 0, wakes join_ec; an immediate shutdown
+ *   subtracts one per dropped item while > 0. join waits on join_ec in both
+ *   modes (the Dekker pair: join's fetch_or on join_ec before its load of
+ *   unfinished; task_done's CAS on unfinished before its load of join_ec).
+ *   Shutdown, conversion and set_maxsize serialise on the mutex.
+ *   Conversion (MODE_RING -> MODE_LOCKED, set_maxsize to <= 0 or above the
+ *   ring): under the mutex, mark tail and head MARK_CONV, wait for the puts and
+ *   gets in flight to land, copy the items in order into the locked ring, set
+ *   mode, unlock, wake every ring sleeper (they re-dispatch to the locked path,
+ *   whose first step is taking the mutex). The slot array is kept until destroy
+ *   (a ring operation that loaded an unmarked position may still read a stamp).
+ *
+ * Layering: a composite, but MODE_RING sleeps on internal/wait.h directly and
+ * yields with internal/os.h (docs/design/queue.md section 4 says why: a
+ * Condition costs a lock round trip and per-waiter bookkeeping per wait, which
+ * the lock-free ring has no lock to pay for).
+ *
+ * Timeouts: one deadline per blocking call, computed when it first has to wait;
+ * re-waits use it. The spin is part of the wait.
  *
  * errno: the allocations save and restore it, in a volatile: compilers
  * (clang/LLVM) assume malloc and friends never write errno and would drop the
@@ -63,6 +107,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +117,10 @@
 #include "weft/queue.h"
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
+#include "internal/os.h"
 #include "internal/queue.h"
+#include "internal/wait.h"
 
 enum {
     QUEUE_OPEN = 0u,
@@ -80,17 +128,51 @@ enum {
     QUEUE_IMMEDIATE = 2u
 };
 
-/* Initial ring/heap capacity (a power of two). Growth doubles. */
+enum {
+    MODE_LOCKED = 0u,
+    MODE_RING = 1u
+};
+
+/* Position words of MODE_RING. */
+#define POS_MASK  ((UINT64_C(1) << 62) - 1)
+#define MARK_SHUT (UINT64_C(1) << 63)
+#define MARK_CONV (UINT64_C(1) << 62)
+#define MARKS     (MARK_SHUT | MARK_CONV)
+
+/* Event count words. */
+#define EC_SLEEPING 1u
+#define EC_EPOCH    2u
+
+/* Initial locked ring/heap capacity (a power of two). Growth doubles. */
 #define INITIAL_CAPACITY 16u
 
-/* Pauses a blocking call spins before it waits on a condition: about a
- * microsecond (x86 `pause` is ~10-65 cycles), short of one futex sleep + wake
- * round trip. Measured with 1p/1c and 2p/2c, capacity 1024 (docs/design/queue.md
- * section 5): 0-128 perform alike on the loaded machine, 256 is ~20 % slower and
- * 1024 halves throughput (spinning steals the CPU the partner needs); some spin
- * keeps a consumer from sleeping when producer and consumer run side by side. */
+/* Largest maxsize served by MODE_RING (its slots are allocated at creation,
+ * 16 bytes each: 64 KiB at most); the smallest ring. */
+#ifndef WEFT_QUEUE_RING_MAX
+#  define WEFT_QUEUE_RING_MAX 4096
+#endif
+#define RING_MIN 8u
+
+/* Rounds a blocking call spins before it sleeps (each a pause and a re-try).
+ * MODE_RING: measured in docs/design/queue.md section 5. MODE_LOCKED: pauses
+ * on the atomic hints before waiting on a condition. Bounded: with one CPU it
+ * costs a few microseconds per blocking call, then the thread sleeps. */
 #ifndef WEFT_QUEUE_SPIN_LIMIT
 #  define WEFT_QUEUE_SPIN_LIMIT 64
+#endif
+#ifndef WEFT_QUEUE_RING_SPIN
+#  define WEFT_QUEUE_RING_SPIN 100
+#endif
+/* Then yield the CPU up to this many times (re-trying after each) before
+ * sleeping: with more threads than cores the partner is often runnable on our
+ * CPU, and a yield hands it over without a futex sleep/wake round trip (2p/2c:
+ * ~22 -> ~31 Mitems/s, context switches 17k -> 9.5k per 5*10^6 items; 1p/1c
+ * within noise). docs/design/queue.md section 4. */
+#ifndef WEFT_QUEUE_RING_YIELDS
+#  define WEFT_QUEUE_RING_YIELDS 64
+#endif
+#ifndef WEFT_QUEUE_RING_POLL_MAX
+#  define WEFT_QUEUE_RING_POLL_MAX 4
 #endif
 
 struct pq_entry {
@@ -98,33 +180,54 @@ struct pq_entry {
     uint64_t seq;
 };
 
+struct ring_slot {
+    WEFT_ATOMIC(uint64_t) stamp;
+    void *item;
+};
+
 struct weft_queue {
-    weft_lock mutex;
-    weft_condition not_empty;
-    weft_condition not_full;
-    weft_condition all_tasks_done;
-
+    /* ---- read-mostly ---- */
+    /* (*) helgrind/drd: the ring's hand-overs are annotated on q, not on the
+     * slot: drd keeps happens-before state per annotated address, and per-slot
+     * annotations made the stress test 6x slower under drd than with q (an
+     * over-approximation, like a lock: every put/get is ordered after the
+     * previous ones, which hides no false positive). */
+    WEFT_ATOMIC(uint32_t) mode;    /* MODE_*; RING -> LOCKED once, with the mutex held */
     WEFT_ATOMIC(uint32_t) state;   /* QUEUE_* ; written with the mutex held */
-    WEFT_ATOMIC(size_t) count;     /* items stored; written with the mutex held */
     WEFT_ATOMIC(long) maxsize;     /* <= 0: unbounded; written with the mutex held */
-
-    size_t unfinished;             /* Python's unfinished_tasks */
-    size_t getters;                /* un-notified waiters on not_empty */
-    size_t putters;                /* un-notified waiters on not_full */
-    size_t joiners;                /* un-notified waiters on all_tasks_done */
-
+    WEFT_ATOMIC(uint32_t) get_ec;  /* MODE_RING getters sleep here */
+    WEFT_ATOMIC(uint32_t) put_ec;  /* MODE_RING putters sleep here */
+    WEFT_ATOMIC(uint32_t) join_ec; /* joiners sleep here (both modes) */
     weft_queue_kind kind;
     bool simple;                   /* SimpleQueue: no task tracking, no maxsize */
-    size_t cap;                    /* capacity of ring or heap (power of two) */
-    size_t head;                   /* ring: index of the oldest item */
-    void **ring;                   /* FIFO, LIFO */
-    struct pq_entry *heap;         /* PRIORITY */
-    uint64_t seq;                  /* PRIORITY: next insertion number */
-
+    struct ring_slot *slots;       /* MODE_RING storage (kept until destroy) */
+    uint64_t ring_size;            /* slots: a power of two */
     weft_queue_cmp_fn cmp;
     void *cmp_userdata;
     weft_queue_drop_fn drop;
     void *drop_userdata;
+
+    /* ---- producers ---- */
+    alignas(64) WEFT_ATOMIC(uint64_t) tail;
+
+    /* ---- puts and task_done (its own line: task_done must not move tail's) ---- */
+    alignas(64) WEFT_ATOMIC(size_t) unfinished; /* Python's unfinished_tasks */
+
+    /* ---- consumers ---- */
+    alignas(64) WEFT_ATOMIC(uint64_t) head;
+
+    /* ---- MODE_LOCKED ---- */
+    alignas(64) weft_lock mutex;
+    weft_condition not_empty;
+    weft_condition not_full;
+    WEFT_ATOMIC(size_t) count;     /* items stored; written with the mutex held */
+    size_t getters;                /* un-notified waiters on not_empty */
+    size_t putters;                /* un-notified waiters on not_full */
+    size_t cap;                    /* capacity of ring or heap (power of two) */
+    size_t rhead;                  /* ring: index of the oldest item */
+    void **ring;                   /* FIFO, LIFO */
+    struct pq_entry *heap;         /* PRIORITY */
+    uint64_t seq;                  /* PRIORITY: next insertion number */
 };
 
 static inline void cpu_relax(void)
@@ -138,10 +241,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Wait a little for another thread that is a few instructions from finishing
+ * (a put or get in flight): pause, and yield the CPU every 64 rounds in case it
+ * was preempted there. */
+static inline void backoff(unsigned *round)
+{
+    if ((++*round & 63u) == 0) weft__os_yield();
+    else cpu_relax();
+}
+
 /* The mutex is weft's Lock: blocking acquire with WEFT_FOREVER cannot fail on a
- * valid lock, and release by the holder cannot fail. Taking it: try it, then spin up to WEFT_QUEUE_LOCK_SPIN pauses retrying
- * with a non-blocking acquire whenever it looks free, and only then block in
- * weft_lock_acquire (see "Wake policy" 3). Public Lock API only. */
+ * valid lock, and release by the holder cannot fail. Taking it: try it, then
+ * spin up to WEFT_QUEUE_LOCK_SPIN pauses retrying with a non-blocking acquire
+ * whenever it looks free, and only then block. Public Lock API only. */
 #ifndef WEFT_QUEUE_LOCK_SPIN
 #  define WEFT_QUEUE_LOCK_SPIN 50
 #endif
@@ -158,6 +270,11 @@ static inline void lock(weft_queue *q)
 }
 static inline void unlock(weft_queue *q) { (void)weft_lock_release(&q->mutex); }
 
+static inline uint32_t qmode(const weft_queue *q)
+{
+    return atomic_load_explicit(&q->mode, memory_order_acquire);
+}
+
 static inline size_t nitems(const weft_queue *q)
 {
     return atomic_load_explicit(&q->count, memory_order_relaxed);
@@ -173,10 +290,266 @@ static inline uint32_t qstate(const weft_queue *q)
     return atomic_load_explicit(&q->state, memory_order_relaxed);
 }
 
+static inline long qmax(const weft_queue *q)
+{
+    return atomic_load_explicit(&q->maxsize, memory_order_relaxed);
+}
+
 static inline bool is_full(const weft_queue *q)
 {
-    long m = atomic_load_explicit(&q->maxsize, memory_order_relaxed);
+    long m = qmax(q);
     return m > 0 && nitems(q) >= (size_t)m;
+}
+
+/* ---- event counts ------------------------------------------------------------- */
+
+/* Announce a sleeper; returns the word to pass to weft__wait. seq_cst: the
+ * caller's re-check loads that follow pair with the notifier's RMW + load. */
+static inline uint32_t ec_prepare(WEFT_ATOMIC(uint32_t) *ec)
+{
+    return atomic_fetch_or_explicit(ec, EC_SLEEPING, memory_order_seq_cst) | EC_SLEEPING;
+}
+
+/* New epoch, and wake everyone asleep if EC_SLEEPING was set. */
+static void ec_wake(WEFT_ATOMIC(uint32_t) *ec)
+{
+    uint32_t w = atomic_load_explicit(ec, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(ec, &w, (w & ~EC_SLEEPING) + EC_EPOCH,
+                                                  memory_order_seq_cst, memory_order_relaxed)) {
+    }
+    if (w & EC_SLEEPING) weft__wake(ec, WEFT__WAKE_ALL);
+}
+
+/* After a change that may let a sleeper proceed (the change is a seq_cst RMW
+ * sequenced before this load): wake only if someone announced itself. */
+static inline void ec_notify(WEFT_ATOMIC(uint32_t) *ec)
+{
+    if (__builtin_expect(atomic_load_explicit(ec, memory_order_seq_cst) & EC_SLEEPING, 0))
+        ec_wake(ec);
+}
+
+/* One sleep on ec, recorded for the debugger. WEFT_OK or WEFT_ETIMEDOUT. */
+static int ec_sleep(WEFT_ATOMIC(uint32_t) *ec, uint32_t w, enum weft__wk kind,
+                    const void *obj, weft__ns deadline)
+{
+    int tok = weft__rec_begin(kind, obj, deadline);
+    int rc = weft__wait(ec, w, deadline);
+    weft__rec_end(tok);
+    return rc;
+}
+
+/* ---- unfinished tasks --------------------------------------------------------- */
+
+/* unfinished - 1 if > 0; wakes joiners at 0. True if it was > 0. */
+static bool unfinished_dec(weft_queue *q)
+{
+    WEFT__HAPPENS_BEFORE(&q->unfinished);   /* the task's work -> join's return */
+    size_t u = atomic_load_explicit(&q->unfinished, memory_order_relaxed);
+    do {
+        if (u == 0) return false;
+    } while (!atomic_compare_exchange_weak_explicit(&q->unfinished, &u, u - 1,
+                                                    memory_order_seq_cst,
+                                                    memory_order_relaxed));
+    if (u == 1) ec_notify(&q->join_ec);
+    return true;
+}
+
+/* ---- MODE_RING ----------------------------------------------------------------- */
+
+enum ring_rc { R_OK, R_WAIT, R_BUSY, R_SHUT, R_DIVERT };
+
+static inline struct ring_slot *slot_at(const weft_queue *q, uint64_t pos)
+{
+    return &q->slots[pos & (q->ring_size - 1)];
+}
+
+/* One put attempt: R_OK (item in), R_WAIT (full), R_BUSY (room, but a get is in
+ * flight on the slot: retry), R_SHUT, R_DIVERT (converted: use the locked path). */
+static int ring_try_put(weft_queue *q, void *item)
+{
+    uint64_t size = q->ring_size;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    for (;;) {
+        if (t & MARKS) return (t & MARK_SHUT) ? R_SHUT : R_DIVERT;
+        struct ring_slot *s = slot_at(q, t);
+        uint64_t st = atomic_load_explicit(&s->stamp, memory_order_acquire);
+        long m = qmax(q);
+        if (m <= 0) {
+            /* Only after a conversion, which marked tail first: reload. */
+            t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+            continue;
+        }
+        uint64_t cap = (uint64_t)m;
+        if (st == t) {
+            if (cap < size) {
+                /* A limit below the ring: count against head. Loaded head,
+                 * then tail unchanged: head <= t. */
+                uint64_t h = atomic_load_explicit(&q->head, memory_order_seq_cst) & POS_MASK;
+                uint64_t t2 = atomic_load_explicit(&q->tail, memory_order_relaxed);
+                if (t2 != t) {
+                    t = t2;
+                    continue;
+                }
+                if (t - h >= cap) return R_WAIT;
+            }
+            /* seq_cst: the Dekker half of "no lost wakeup" for getters. */
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &t, t + 1, memory_order_seq_cst,
+                                                      memory_order_relaxed)) {
+                /* Counted before the item can be got (task_done's rule). */
+                if (!q->simple)
+                    atomic_fetch_add_explicit(&q->unfinished, 1, memory_order_relaxed);
+                WEFT__HAPPENS_AFTER(q);      /* the previous get of this slot (*) */
+                s->item = item;
+                WEFT__HAPPENS_BEFORE(q);     /* the item -> its get */
+                atomic_store_explicit(&s->stamp, t + 1, memory_order_release);
+                ec_notify(&q->get_ec);
+                return R_OK;
+            }
+            continue;
+        }
+        if ((int64_t)(st - t) < 0) {
+            /* The slot still holds (or is being emptied of) the item one lap
+             * back: full, unless its get is in flight. */
+            uint64_t h = atomic_load_explicit(&q->head, memory_order_seq_cst) & POS_MASK;
+            uint64_t t2 = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            if (t2 != t) {
+                t = t2;
+                continue;
+            }
+            if (t - h >= (cap < size ? cap : size)) return R_WAIT;
+            return R_BUSY;
+        }
+        /* Another put took position t. */
+        t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    }
+}
+
+/* One get attempt: R_OK (*out set), R_WAIT (empty), R_BUSY (a put is in flight:
+ * retry), R_SHUT (shut down immediately, or shut down and empty), R_DIVERT. */
+static int ring_try_get(weft_queue *q, void **out)
+{
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    for (;;) {
+        if (h & MARKS) return (h & MARK_SHUT) ? R_SHUT : R_DIVERT;
+        struct ring_slot *s = slot_at(q, h);
+        uint64_t st = atomic_load_explicit(&s->stamp, memory_order_acquire);
+        if (st == h + 1) {
+            /* seq_cst: the Dekker half of "no lost wakeup" for putters. */
+            if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1, memory_order_seq_cst,
+                                                      memory_order_relaxed)) {
+                WEFT__HAPPENS_AFTER(q);      /* the put of this item */
+                *out = s->item;
+                WEFT__HAPPENS_BEFORE(q);     /* -> the next put into this slot */
+                atomic_store_explicit(&s->stamp, h + q->ring_size, memory_order_release);
+                ec_notify(&q->put_ec);
+                return R_OK;
+            }
+            continue;
+        }
+        if ((int64_t)(st - (h + 1)) < 0) {
+            /* Nothing published at h: empty, unless a put of h is in flight. */
+            uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+            uint64_t h2 = atomic_load_explicit(&q->head, memory_order_relaxed);
+            if (h2 != h) {
+                h = h2;
+                continue;
+            }
+            if ((t & POS_MASK) != h) return R_BUSY;
+            if (t & MARK_SHUT) return R_SHUT;     /* shut down and empty */
+            if (t & MARK_CONV) return R_DIVERT;
+            return R_WAIT;
+        }
+        /* Another get took position h. */
+        h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    }
+}
+
+/* Python's "shut down and empty, or shut down immediately", for a get's checks
+ * that come before it looks at the queue. */
+static bool ring_get_shut(const weft_queue *q)
+{
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_seq_cst);
+    if (h & MARK_SHUT) return true;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+    return (t & MARK_SHUT) && (t & POS_MASK) <= (h & POS_MASK);
+}
+
+static size_t ring_qsize(const weft_queue *q)
+{
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_seq_cst) & POS_MASK;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst) & POS_MASK;
+    return t > h ? (size_t)(t - h) : 0;
+}
+
+/* Block until a ring put (side PUT) or get (GET) finishes. First spins, then
+ * sleeps on the side's event count. Returns R_OK, R_SHUT, R_DIVERT or R_WAIT
+ * (deadline passed). */
+static int ring_wait(weft_queue *q, bool put, void *item, void **out, weft__ns deadline)
+{
+    WEFT_ATOMIC(uint32_t) *ec = put ? &q->put_ec : &q->get_ec;
+    enum weft__wk kind = put ? WEFT__WK_QUEUE_PUT : WEFT__WK_QUEUE_GET;
+    unsigned spent = 0, delay = 1, busy = 0, yields = 0;
+    for (;;) {
+        int r = put ? ring_try_put(q, item) : ring_try_get(q, out);
+        if (r == R_BUSY) {
+            backoff(&busy);
+            continue;
+        }
+        if (r != R_WAIT) return r;
+        if (spent < WEFT_QUEUE_RING_SPIN) {
+            /* Poll with growing pauses: each poll pulls the partner's cache
+             * line over, so polling less often lets it fill (drain) whole
+             * lines, and we then take several items per line transfer. */
+            for (unsigned i = 0; i < delay; i++) cpu_relax();
+            spent += delay;
+            if (delay < WEFT_QUEUE_RING_POLL_MAX) delay *= 2;
+            continue;
+        }
+        if (yields < WEFT_QUEUE_RING_YIELDS) {
+            yields++;
+            weft__os_yield();
+            continue;
+        }
+        if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline) return R_WAIT;
+        uint32_t w = ec_prepare(ec);
+        r = put ? ring_try_put(q, item) : ring_try_get(q, out);
+        if (r == R_BUSY) continue;
+        if (r != R_WAIT) return r;
+        (void)ec_sleep(ec, w, kind, q, deadline);
+    }
+}
+
+/* Take every item left (immediate shutdown, with the head marked MARK_SHUT):
+ * each is claimed by a CAS on head, so concurrent drains take each once. Hands
+ * each to the drop callback. Returns false if the queue was converted meanwhile
+ * (the rest is in the locked storage). */
+static bool ring_drain(weft_queue *q, bool count_tasks)
+{
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    unsigned busy = 0;
+    for (;;) {
+        if (h & MARK_CONV) return false;
+        uint64_t pos = h & POS_MASK;
+        uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+        if ((t & POS_MASK) <= pos) return true;
+        struct ring_slot *s = slot_at(q, pos);
+        if (atomic_load_explicit(&s->stamp, memory_order_acquire) != pos + 1) {
+            /* A put of pos in flight (or our h is stale). */
+            backoff(&busy);
+            h = atomic_load_explicit(&q->head, memory_order_acquire);
+            continue;
+        }
+        if (!atomic_compare_exchange_weak_explicit(&q->head, &h, (pos + 1) | (h & MARKS),
+                                                   memory_order_seq_cst, memory_order_acquire))
+            continue;
+        WEFT__HAPPENS_AFTER(q);
+        void *item = s->item;
+        WEFT__HAPPENS_BEFORE(q);
+        atomic_store_explicit(&s->stamp, pos + q->ring_size, memory_order_release);
+        if (count_tasks) (void)unfinished_dec(q);
+        if (q->drop) q->drop(item, q->drop_userdata);
+        h = atomic_load_explicit(&q->head, memory_order_acquire);
+    }
 }
 
 /* ---- storage (mutex held) ------------------------------------------------------ */
@@ -206,10 +579,10 @@ static int grow(weft_queue *q)
             errno = saved;
             return WEFT_ENOMEM;
         }
-        for (size_t i = 0; i < n; i++) r[i] = q->ring[(q->head + i) & (q->cap - 1)];
+        for (size_t i = 0; i < n; i++) r[i] = q->ring[(q->rhead + i) & (q->cap - 1)];
         free(q->ring);
         q->ring = r;
-        q->head = 0;
+        q->rhead = 0;
     }
     q->cap = ncap;
     errno = saved;
@@ -235,7 +608,7 @@ static int store(weft_queue *q, void *item)
         }
         q->heap[i] = e;
     } else {
-        q->ring[(q->head + n) & (q->cap - 1)] = item;
+        q->ring[(q->rhead + n) & (q->cap - 1)] = item;
     }
     set_count(q, n + 1);
     return WEFT_OK;
@@ -247,10 +620,10 @@ static void *take(weft_queue *q)
     size_t n = nitems(q);
     void *item;
     if (q->kind == WEFT_QUEUE_FIFO) {
-        item = q->ring[q->head];
-        q->head = (q->head + 1) & (q->cap - 1);
+        item = q->ring[q->rhead];
+        q->rhead = (q->rhead + 1) & (q->cap - 1);
     } else if (q->kind == WEFT_QUEUE_LIFO) {
-        item = q->ring[(q->head + n - 1) & (q->cap - 1)];
+        item = q->ring[(q->rhead + n - 1) & (q->cap - 1)];
     } else {
         item = q->heap[0].item;
         struct pq_entry last = q->heap[n - 1];
@@ -271,7 +644,7 @@ static void *take(weft_queue *q)
 
 /* ---- waking (mutex held) --------------------------------------------------------- */
 
-/* Wake one un-notified waiter of cond, if any (see "Wake policy"). */
+/* Wake one un-notified waiter of cond, if any (MODE_LOCKED wake policy). */
 static inline void wake_one(weft_condition *cond, size_t *waiters)
 {
     if (*waiters > 0) {
@@ -292,7 +665,7 @@ static inline void wake_all(weft_condition *cond, size_t *waiters)
 
 /* weft__timeout_class, except that -inf is an ordinary negative (Python's
  * Queue compares `timeout < 0`). */
-static enum weft__tclass qclass(double t)
+static inline enum weft__tclass qclass(double t)
 {
     if (isinf(t) && t < 0) return WEFT__T_NEGATIVE;
     return weft__timeout_class(t);
@@ -320,10 +693,10 @@ static inline bool shut(const weft_queue *q, enum side side)
     return (s & QUEUE_IMMEDIATE) || (s != QUEUE_OPEN && nitems(q) == 0);
 }
 
-/* Wait (mutex held) until ready(side), for a call that has to wait: tc is
- * WEFT__T_FOREVER, WEFT__T_POSITIVE, WEFT__T_ZERO or WEFT__T_TOO_BIG. Returns
- * WEFT_OK with the mutex held and the caller ready; or WEFT_ESHUTDOWN,
- * WEFT_EEMPTY/WEFT_EFULL (time is up), WEFT_EOVERFLOW. */
+/* MODE_LOCKED: wait (mutex held) until ready(side), for a call that has to
+ * wait: tc is WEFT__T_FOREVER, WEFT__T_POSITIVE, WEFT__T_ZERO or
+ * WEFT__T_TOO_BIG. Returns WEFT_OK with the mutex held and the caller ready; or
+ * WEFT_ESHUTDOWN, WEFT_EEMPTY/WEFT_EFULL (time is up), WEFT_EOVERFLOW. */
 /* model: queue.pml: the while loops of q_put / q_get around their condition waits */
 static int wait_ready(weft_queue *q, enum side side, enum weft__tclass tc, double timeout)
 {
@@ -332,6 +705,9 @@ static int wait_ready(weft_queue *q, enum side side, enum weft__tclass tc, doubl
     if (tc == WEFT__T_ZERO) return expired;
     weft_condition *cond = side == GETTER ? &q->not_empty : &q->not_full;
     size_t *waiters = side == GETTER ? &q->getters : &q->putters;
+    enum weft__wk kind = side == PUTTER ? WEFT__WK_QUEUE_PUT
+                         : q->simple    ? WEFT__WK_SIMPLEQUEUE_GET
+                                        : WEFT__WK_QUEUE_GET;
     weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER : weft__deadline_after(timeout);
     bool spun = false;
     for (;;) {
@@ -356,14 +732,42 @@ static int wait_ready(weft_queue *q, enum side side, enum weft__tclass tc, doubl
             continue;
         }
         ++*waiters;
-        if (weft_condition_wait(cond, left) != WEFT_OK) {
+        int tok = weft__rec_begin(kind, q, deadline);
+        int wrc = weft_condition_wait(cond, left);
+        weft__rec_end(tok);
+        if (wrc != WEFT_OK) {
             /* Not notified (timed out): we are still counted; uncount. */
             --*waiters;
         }
     }
 }
 
+/* MODE_LOCKED immediate-shutdown drain (mutex held on entry and exit): Python's
+ * _get of every item, unfinished_tasks -= 1 while > 0. The drop callback runs
+ * without the mutex (it may call this queue); getters see QUEUE_IMMEDIATE and
+ * fail, and putters fail, so nothing else changes the storage meanwhile except
+ * another immediate shutdown draining too: each item is taken exactly once. */
+static void locked_drain(weft_queue *q)
+{
+    while (nitems(q) > 0) {
+        void *item = take(q);
+        (void)unfinished_dec(q);
+        if (q->drop) {
+            unlock(q);
+            q->drop(item, q->drop_userdata);
+            lock(q);
+        }
+    }
+}
+
 /* ---- lifecycle ------------------------------------------------------------------- */
+
+static uint64_t ring_size_for(long maxsize)
+{
+    uint64_t n = RING_MIN;
+    while (n < (uint64_t)maxsize) n *= 2;
+    return n;
+}
 
 int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
 {
@@ -372,35 +776,69 @@ int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
         attr->kind != WEFT_QUEUE_PRIORITY)
         return WEFT_EINVAL;
     if (attr->kind == WEFT_QUEUE_PRIORITY && !attr->cmp) return WEFT_EINVAL;
+    bool use_ring = !simple && attr->kind == WEFT_QUEUE_FIFO && attr->maxsize > 0 &&
+                    attr->maxsize <= WEFT_QUEUE_RING_MAX;
     volatile int saved = errno;   /* a failing allocator sets errno; weft never changes it */
-    weft_queue *q = calloc(1, sizeof *q);
+    size_t qbytes = (sizeof(weft_queue) + 63u) & ~(size_t)63u;
+    weft_queue *q = aligned_alloc(64, qbytes);
     if (!q) {
         errno = saved;
         return WEFT_ENOMEM;
     }
+    memset(q, 0, qbytes);
     q->kind = attr->kind;
     q->simple = simple;
-    q->cap = INITIAL_CAPACITY;
-    if (q->kind == WEFT_QUEUE_PRIORITY) q->heap = malloc(q->cap * sizeof *q->heap);
-    else q->ring = malloc(q->cap * sizeof *q->ring);
-    if (!q->heap && !q->ring) {
-        free(q);
-        errno = saved;
-        return WEFT_ENOMEM;
+    if (use_ring) {
+        q->ring_size = ring_size_for(attr->maxsize);
+        q->slots = malloc(q->ring_size * sizeof *q->slots);
+        if (!q->slots) {
+            free(q);
+            errno = saved;
+            return WEFT_ENOMEM;
+        }
+        for (uint64_t i = 0; i < q->ring_size; i++) {
+            atomic_init(&q->slots[i].stamp, i);
+            q->slots[i].item = NULL;
+        }
+        /* Stamps are only accessed atomically; items are handed over with
+         * happens-before annotations on their slot. */
+        WEFT__BENIGN_WORD(q->slots, q->ring_size * sizeof *q->slots);
+    } else {
+        q->cap = INITIAL_CAPACITY;
+        if (q->kind == WEFT_QUEUE_PRIORITY) q->heap = malloc(q->cap * sizeof *q->heap);
+        else q->ring = malloc(q->cap * sizeof *q->ring);
+        if (!q->heap && !q->ring) {
+            free(q);
+            errno = saved;
+            return WEFT_ENOMEM;
+        }
     }
     errno = saved;
     weft_lock_init(&q->mutex);
     (void)weft_condition_init_lock(&q->not_empty, &q->mutex);
     (void)weft_condition_init_lock(&q->not_full, &q->mutex);
-    (void)weft_condition_init_lock(&q->all_tasks_done, &q->mutex);
+    atomic_init(&q->mode, use_ring ? MODE_RING : MODE_LOCKED);
     atomic_init(&q->state, QUEUE_OPEN);
     atomic_init(&q->count, 0);
     atomic_init(&q->maxsize, simple ? 0 : attr->maxsize);
-    /* Read without the mutex only as hints by spinners and snapshots; every
-     * decision is re-made with the mutex held (helgrind/drd: not a race). */
+    atomic_init(&q->tail, 0);
+    atomic_init(&q->head, 0);
+    atomic_init(&q->unfinished, 0);
+    atomic_init(&q->get_ec, 0);
+    atomic_init(&q->put_ec, 0);
+    atomic_init(&q->join_ec, 0);
+    /* Accessed only atomically (or read without the mutex only as hints, every
+     * decision re-made with it held): helgrind/drd, not a race. */
+    WEFT__BENIGN_WORD(&q->mode, sizeof q->mode);
     WEFT__BENIGN_WORD(&q->state, sizeof q->state);
     WEFT__BENIGN_WORD(&q->count, sizeof q->count);
     WEFT__BENIGN_WORD(&q->maxsize, sizeof q->maxsize);
+    WEFT__BENIGN_WORD(&q->tail, sizeof q->tail);
+    WEFT__BENIGN_WORD(&q->head, sizeof q->head);
+    WEFT__BENIGN_WORD(&q->unfinished, sizeof q->unfinished);
+    WEFT__BENIGN_WORD(&q->get_ec, sizeof q->get_ec);
+    WEFT__BENIGN_WORD(&q->put_ec, sizeof q->put_ec);
+    WEFT__BENIGN_WORD(&q->join_ec, sizeof q->join_ec);
     q->cmp = attr->cmp;
     q->cmp_userdata = attr->cmp_userdata;
     q->drop = attr->drop;
@@ -437,15 +875,25 @@ int weft_priority_queue_create(weft_queue **out, long maxsize, weft_queue_cmp_fn
 void weft_queue_destroy(weft_queue *q)
 {
     if (!q) return;
+    weft__name_forget(q);
     /* No other thread may use q now, so no lock: hand the items left over. */
-    while (nitems(q) > 0) {
-        void *item = take(q);
-        if (q->drop) q->drop(item, q->drop_userdata);
+    if (qmode(q) == MODE_RING) {
+        uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed) & POS_MASK;
+        uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed) & POS_MASK;
+        for (; h < t; h++) {
+            void *item = slot_at(q, h)->item;
+            if (q->drop) q->drop(item, q->drop_userdata);
+        }
+    } else {
+        while (nitems(q) > 0) {
+            void *item = take(q);
+            if (q->drop) q->drop(item, q->drop_userdata);
+        }
     }
     weft_condition_destroy(&q->not_empty);
     weft_condition_destroy(&q->not_full);
-    weft_condition_destroy(&q->all_tasks_done);
     weft_lock_destroy(&q->mutex);
+    free(q->slots);
     free(q->ring);
     free(q->heap);
     free(q);
@@ -454,15 +902,14 @@ void weft_queue_destroy(weft_queue *q)
 /* ---- put / get ------------------------------------------------------------------- */
 
 /* model: queue.pml q_put */
-int weft_queue_put(weft_queue *q, void *item, bool block, double timeout)
+static int locked_put(weft_queue *q, void *item, bool block, enum weft__tclass tc,
+                      double timeout)
 {
-    if (!q) return WEFT_EINVAL;
-    enum weft__tclass tc = qclass(timeout);
     int rc = WEFT_OK;
     lock(q);
     if (qstate(q) != QUEUE_OPEN) {
         rc = WEFT_ESHUTDOWN;
-    } else if (atomic_load_explicit(&q->maxsize, memory_order_relaxed) > 0) {
+    } else if (qmax(q) > 0) {
         if (!block) {
             if (is_full(q)) rc = WEFT_EFULL;
         } else if (bad_timeout(tc)) {
@@ -473,11 +920,55 @@ int weft_queue_put(weft_queue *q, void *item, bool block, double timeout)
     }
     if (rc == WEFT_OK) rc = store(q, item);
     if (rc == WEFT_OK) {
-        if (!q->simple) q->unfinished++;
+        if (!q->simple) atomic_fetch_add_explicit(&q->unfinished, 1, memory_order_relaxed);
         wake_one(&q->not_empty, &q->getters);
     }
     unlock(q);
     return rc;
+}
+
+/* model: queue.pml q_put (the ring's wait: models/queue-ring.pml) */
+int weft_queue_put(weft_queue *q, void *item, bool block, double timeout)
+{
+    if (!q) return WEFT_EINVAL;
+    enum weft__tclass tc = qclass(timeout);
+    if (qmode(q) != MODE_RING) return locked_put(q, item, block, tc, timeout);
+    if (block && bad_timeout(tc)) {
+        /* Python: shut down first, then the timeout, even if there is room. */
+        uint64_t t = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+        if (t & MARK_CONV) return locked_put(q, item, block, tc, timeout);
+        return (t & MARK_SHUT) ? WEFT_ESHUTDOWN : WEFT_EINVAL;
+    }
+    int r = ring_try_put(q, item);
+    if (r == R_BUSY || r == R_WAIT) {
+        if (!block) {
+            /* A get in flight frees its slot within instructions: wait for it;
+             * a full queue is WEFT_EFULL. */
+            unsigned busy = 0;
+            while (r == R_BUSY) {
+                backoff(&busy);
+                r = ring_try_put(q, item);
+            }
+            if (r == R_WAIT) return WEFT_EFULL;
+        } else if (tc == WEFT__T_TOO_BIG) {
+            return WEFT_EOVERFLOW;
+        } else if (tc == WEFT__T_ZERO) {
+            unsigned busy = 0;
+            while (r == R_BUSY) {
+                backoff(&busy);
+                r = ring_try_put(q, item);
+            }
+            if (r == R_WAIT) return WEFT_EFULL;
+        } else {
+            weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER
+                                                      : weft__deadline_after(timeout);
+            r = ring_wait(q, true, item, NULL, deadline);
+            if (r == R_WAIT) return WEFT_EFULL;
+        }
+    }
+    if (r == R_OK) return WEFT_OK;
+    if (r == R_SHUT) return WEFT_ESHUTDOWN;
+    return locked_put(q, item, block, tc, timeout);   /* R_DIVERT */
 }
 
 int weft_queue_put_nowait(weft_queue *q, void *item)
@@ -485,12 +976,10 @@ int weft_queue_put_nowait(weft_queue *q, void *item)
     return weft_queue_put(q, item, false, 0);
 }
 
-/* The get core. For a SimpleQueue the caller has already validated the timeout. */
 /* model: queue.pml q_get */
-int weft__queue_get(weft_queue *q, void **out, bool block, double timeout)
+static int locked_get(weft_queue *q, void **out, bool block, enum weft__tclass tc,
+                      double timeout)
 {
-    if (!q || !out) return WEFT_EINVAL;
-    enum weft__tclass tc = qclass(timeout);
     int rc = WEFT_OK;
     lock(q);
     if (shut(q, GETTER)) {
@@ -510,6 +999,41 @@ int weft__queue_get(weft_queue *q, void **out, bool block, double timeout)
     return rc;
 }
 
+/* The get core. For a SimpleQueue the caller has already validated the timeout. */
+/* model: queue.pml q_get (the ring's wait: models/queue-ring.pml) */
+int weft__queue_get(weft_queue *q, void **out, bool block, double timeout)
+{
+    if (!q || !out) return WEFT_EINVAL;
+    enum weft__tclass tc = qclass(timeout);
+    if (qmode(q) != MODE_RING) return locked_get(q, out, block, tc, timeout);
+    if (block && bad_timeout(tc)) {
+        /* Python: "shut down and empty" first, then the timeout, even if an
+         * item is available. */
+        if (atomic_load_explicit(&q->head, memory_order_seq_cst) & MARK_CONV)
+            return locked_get(q, out, block, tc, timeout);
+        return ring_get_shut(q) ? WEFT_ESHUTDOWN : WEFT_EINVAL;
+    }
+    int r = ring_try_get(q, out);
+    if (r == R_BUSY || r == R_WAIT) {
+        if (!block) {
+            /* A put in flight has not finished: the queue is still empty. */
+            return WEFT_EEMPTY;
+        } else if (tc == WEFT__T_TOO_BIG) {
+            return WEFT_EOVERFLOW;
+        } else if (tc == WEFT__T_ZERO) {
+            return WEFT_EEMPTY;
+        } else {
+            weft__ns deadline = tc == WEFT__T_FOREVER ? WEFT__NS_FOREVER
+                                                      : weft__deadline_after(timeout);
+            r = ring_wait(q, false, NULL, out, deadline);
+            if (r == R_WAIT) return WEFT_EEMPTY;
+        }
+    }
+    if (r == R_OK) return WEFT_OK;
+    if (r == R_SHUT) return WEFT_ESHUTDOWN;
+    return locked_get(q, out, block, tc, timeout);   /* R_DIVERT */
+}
+
 int weft_queue_get(weft_queue *q, void **out, bool block, double timeout)
 {
     return weft__queue_get(q, out, block, timeout);
@@ -526,29 +1050,24 @@ int weft_queue_get_nowait(weft_queue *q, void **out)
 int weft_queue_task_done(weft_queue *q)
 {
     if (!q) return WEFT_EINVAL;
-    int rc = WEFT_OK;
-    lock(q);
-    if (q->unfinished == 0) {
-        rc = WEFT_EINVAL;       /* "task_done() called too many times" */
-    } else if (--q->unfinished == 0) {
-        wake_all(&q->all_tasks_done, &q->joiners);
-    }
-    unlock(q);
-    return rc;
+    /* "task_done() called too many times": nothing changes. */
+    return unfinished_dec(q) ? WEFT_OK : WEFT_EINVAL;
 }
 
 /* model: queue.pml q_join */
 int weft_queue_join(weft_queue *q)
 {
     if (!q) return WEFT_EINVAL;
-    lock(q);
-    while (q->unfinished > 0) {
-        /* No lost wakeup: unfinished only reaches 0 with the mutex held, and
-         * whoever does it sees joiners > 0 and notifies all. */
-        q->joiners++;
-        if (weft_condition_wait(&q->all_tasks_done, WEFT_FOREVER) != WEFT_OK) q->joiners--;
+    for (;;) {
+        if (atomic_load_explicit(&q->unfinished, memory_order_seq_cst) == 0) break;
+        /* No lost wakeup: announce, then re-check; whoever takes unfinished to
+         * 0 (a seq_cst CAS) loads join_ec afterwards and sees EC_SLEEPING, or
+         * our re-check sees 0. */
+        uint32_t w = ec_prepare(&q->join_ec);
+        if (atomic_load_explicit(&q->unfinished, memory_order_seq_cst) == 0) break;
+        (void)ec_sleep(&q->join_ec, w, WEFT__WK_QUEUE_JOIN, q, WEFT__NS_FOREVER);
     }
-    unlock(q);
+    WEFT__HAPPENS_AFTER(&q->unfinished);
     return WEFT_OK;
 }
 
@@ -559,30 +1078,33 @@ int weft_queue_shutdown(weft_queue *q, bool immediate)
     lock(q);
     uint32_t s = qstate(q) | QUEUE_SHUTDOWN | (immediate ? QUEUE_IMMEDIATE : 0u);
     atomic_store_explicit(&q->state, s, memory_order_relaxed);
-    /* Every blocked getter and putter re-checks and fails with WEFT_ESHUTDOWN
-     * (getters of a non-empty queue take an item instead, unless immediate).
-     * Woken before the drain, so a drop callback that waits for one of them
-     * cannot deadlock. */
-    wake_all(&q->not_empty, &q->getters);
-    wake_all(&q->not_full, &q->putters);
-    if (immediate) {
-        /* Python: _get every item, unfinished_tasks -= 1 while > 0. The drop
-         * callback runs without the mutex (it may call this queue); getters see
-         * QUEUE_IMMEDIATE and fail, and putters fail, so nothing else changes
-         * the storage meanwhile except another immediate shutdown draining too:
-         * each item is taken exactly once. */
-        while (nitems(q) > 0) {
-            void *item = take(q);
-            if (q->unfinished > 0) q->unfinished--;
-            if (q->drop) {
-                unlock(q);
-                q->drop(item, q->drop_userdata);
-                lock(q);
-            }
+    if (qmode(q) == MODE_RING) {
+        /* Linearisation: after the tail mark no put can claim a place; after
+         * the head mark no get can claim an item. */
+        atomic_fetch_or_explicit(&q->tail, MARK_SHUT, memory_order_seq_cst);
+        if (immediate) atomic_fetch_or_explicit(&q->head, MARK_SHUT, memory_order_seq_cst);
+        unlock(q);
+        /* Every sleeping getter and putter re-checks (before the drain, so a
+         * drop callback that waits for one of them cannot deadlock). */
+        ec_wake(&q->get_ec);
+        ec_wake(&q->put_ec);
+        if (immediate && !ring_drain(q, true)) {
+            /* Converted meanwhile: the rest is in the locked storage. */
+            lock(q);
+            locked_drain(q);
+            unlock(q);
         }
-        wake_all(&q->all_tasks_done, &q->joiners);
+    } else {
+        /* Every blocked getter and putter re-checks and fails with
+         * WEFT_ESHUTDOWN (getters of a non-empty queue take an item instead,
+         * unless immediate). Woken before the drain, so a drop callback that
+         * waits for one of them cannot deadlock. */
+        wake_all(&q->not_empty, &q->getters);
+        wake_all(&q->not_full, &q->putters);
+        if (immediate) locked_drain(q);
+        unlock(q);
     }
-    unlock(q);
+    if (immediate) ec_wake(&q->join_ec);
     return WEFT_OK;
 }
 
@@ -591,8 +1113,11 @@ int weft_queue_shutdown(weft_queue *q, bool immediate)
 size_t weft_queue_qsize(weft_queue *q)
 {
     if (!q) return 0;
+    if (qmode(q) == MODE_RING &&
+        !(atomic_load_explicit(&q->head, memory_order_seq_cst) & MARK_CONV))
+        return ring_qsize(q);
     lock(q);
-    size_t n = nitems(q);
+    size_t n = qmode(q) == MODE_RING ? ring_qsize(q) : nitems(q);
     unlock(q);
     return n;
 }
@@ -605,25 +1130,65 @@ bool weft_queue_empty(weft_queue *q)
 bool weft_queue_full(weft_queue *q)
 {
     if (!q) return false;
-    lock(q);
-    bool f = is_full(q);
-    unlock(q);
-    return f;
+    long m = qmax(q);
+    return m > 0 && weft_queue_qsize(q) >= (size_t)m;
 }
 
 long weft_queue_maxsize(weft_queue *q)
 {
     if (!q) return 0;
-    return atomic_load_explicit(&q->maxsize, memory_order_relaxed);
+    return qmax(q);
+}
+
+/* MODE_RING -> MODE_LOCKED (mutex held; see the design block). ring is the new
+ * locked storage, of ncap >= ring_size slots. */
+static void convert(weft_queue *q, void **ring, size_t ncap)
+{
+    uint64_t t = atomic_fetch_or_explicit(&q->tail, MARK_CONV, memory_order_seq_cst) & POS_MASK;
+    uint64_t h = atomic_fetch_or_explicit(&q->head, MARK_CONV, memory_order_seq_cst) & POS_MASK;
+    uint64_t size = q->ring_size;
+    unsigned busy = 0;
+    /* Gets in flight (positions before h) finish reading their slot. */
+    for (uint64_t p = h >= size ? h - size : 0; p < h; p++) {
+        while (atomic_load_explicit(&slot_at(q, p)->stamp, memory_order_acquire) == p + 1)
+            backoff(&busy);
+    }
+    /* Puts in flight (positions h..t) publish their item. */
+    size_t n = 0;
+    for (uint64_t p = h; p < t; p++) {
+        struct ring_slot *s = slot_at(q, p);
+        while (atomic_load_explicit(&s->stamp, memory_order_acquire) != p + 1) backoff(&busy);
+        WEFT__HAPPENS_AFTER(q);
+        ring[n++] = s->item;
+    }
+    q->ring = ring;
+    q->cap = ncap;
+    q->rhead = 0;
+    set_count(q, n);
+    atomic_store_explicit(&q->mode, MODE_LOCKED, memory_order_release);
 }
 
 int weft_queue_set_maxsize(weft_queue *q, long maxsize)
 {
     if (!q) return WEFT_EINVAL;
+    void **ring = NULL;
+    size_t ncap = 0;
+    if (qmode(q) == MODE_RING && (maxsize <= 0 || (uint64_t)maxsize > q->ring_size)) {
+        ncap = (size_t)q->ring_size < INITIAL_CAPACITY ? INITIAL_CAPACITY : (size_t)q->ring_size;
+        volatile int saved = errno;
+        ring = malloc(ncap * sizeof *ring);
+        errno = saved;
+        if (!ring) return WEFT_ENOMEM;
+    }
     lock(q);
+    if (qmode(q) == MODE_RING && ring) convert(q, ring, ncap);
+    else free(ring);
     atomic_store_explicit(&q->maxsize, maxsize, memory_order_relaxed);
     wake_all(&q->not_full, &q->putters);
     unlock(q);
+    /* Ring sleepers re-check (room, or the conversion). */
+    ec_wake(&q->put_ec);
+    ec_wake(&q->get_ec);
     return WEFT_OK;
 }
 
@@ -636,8 +1201,5 @@ bool weft_queue_is_shutdown(weft_queue *q)
 size_t weft_queue_unfinished_tasks(weft_queue *q)
 {
     if (!q) return 0;
-    lock(q);
-    size_t n = q->unfinished;
-    unlock(q);
-    return n;
+    return atomic_load_explicit(&q->unfinished, memory_order_relaxed);
 }

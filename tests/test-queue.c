@@ -22,6 +22,7 @@
 
 #include <stdatomic.h>
 
+#include "weft/debug.h"
 #include "weft/queue.h"
 
 #define QUEUE_SIZE 5
@@ -71,6 +72,8 @@ struct trigger {
 static void trigger_main(void *arg, int i)
 {
     struct trigger *t = arg;
+    /* sleep-ok: CPython's _TriggerThread delay, so the main thread is likely
+     * blocked first; the result does not depend on it. */
     weft_test_sleep(0.02);
     atomic_store(&t->started, 1);
     if (t->op == TRIG_GET) {
@@ -1128,6 +1131,8 @@ struct stress {
     atomic_int producers_left;
     long shutdown_after;          /* gets before the random shutdown; < 0: none */
     bool immediate;
+    long convert_after;           /* gets before set_maxsize(convert_to); < 0: none */
+    long convert_to;
 };
 
 static void stress_drop(void *item, void *ud)
@@ -1163,6 +1168,7 @@ static void stress_consumer(void *arg, int idx)
         ASSERT_OK(weft_queue_task_done(s->q));
         atomic_fetch_add(&s->dones, 1);
         if (g == s->shutdown_after) ASSERT_OK(weft_queue_shutdown(s->q, s->immediate));
+        if (g == s->convert_after) ASSERT_OK(weft_queue_set_maxsize(s->q, s->convert_to));
     }
 }
 
@@ -1172,9 +1178,12 @@ static void stress_joiner(void *arg, int idx)
     ASSERT_OK(weft_queue_join(s->q));
 }
 
-static void stress_round(long total, long shutdown_after, bool immediate)
+static void stress_round_conv(long total, long shutdown_after, bool immediate,
+                              long convert_after, long convert_to)
 {
     struct stress s = { 0 };
+    s.convert_after = convert_after;
+    s.convert_to = convert_to;
     s.per = total / SP;
     long n = s.per * SP;
     s.put_ok = calloc((size_t)n, 1);
@@ -1217,6 +1226,11 @@ static void stress_round(long total, long shutdown_after, bool immediate)
     free(s.dropped);
 }
 
+static void stress_round(long total, long shutdown_after, bool immediate)
+{
+    stress_round_conv(total, shutdown_after, immediate, -1, 0);
+}
+
 SLOW_TEST(stress_conservation_4x4)
 {
     stress_round(weft_test_iters(1000000), -1, false);
@@ -1232,6 +1246,229 @@ SLOW_TEST(stress_conservation_random_shutdowns)
         stress_round(total, after, (round & 1) != 0);
     }
 }
+
+/* A bounded FIFO queue up to WEFT_QUEUE_RING_MAX runs on a lock-free ring;
+ * set_maxsize beyond the ring (or to <= 0) moves it to the locked storage while
+ * producers and consumers run (src/queue.c, "Conversion"): nothing may be lost,
+ * duplicated or left blocked, also with a shutdown in the same round. */
+SLOW_TEST(stress_conservation_conversion)
+{
+    uint32_t r = 77;
+    long total = weft_test_iters(100000);
+    for (int round = 0; round < 8; round++) {
+        r = r * 1103515245u + 12345u;
+        long after = (long)((r >> 8) % (uint32_t)total);
+        long to = (round & 1) ? 0 : 100000;
+        long shut = (round & 2) ? (long)((r >> 4) % (uint32_t)total) : -1;
+        stress_round_conv(total, shut, (round & 4) != 0, after, to);
+    }
+}
+
+struct order_run { weft_queue *q; long n; atomic_long got; atomic_int bad; };
+
+static void order_producer(void *arg, int i)
+{
+    struct order_run *o = arg;
+    for (long k = 1; k <= o->n; k++) ASSERT_OK(weft_queue_put(o->q, I2P(k), true, WEFT_FOREVER));
+}
+
+static void order_consumer(void *arg, int i)
+{
+    struct order_run *o = arg;
+    long last = 0;
+    for (long k = 1; k <= o->n; k++) {
+        void *x;
+        ASSERT_OK(weft_queue_get(o->q, &x, true, WEFT_FOREVER));
+        if (P2I(x) != last + 1) atomic_store(&o->bad, 1);
+        last = P2I(x);
+        atomic_store(&o->got, k);
+    }
+}
+
+/* FIFO order survives the move from the ring to the locked storage. */
+TEST(fifo_order_kept_across_set_maxsize_conversion)
+{
+    struct order_run o = { make(WEFT_QUEUE_FIFO, 4), weft_test_iters(20000), 0, 0 };
+    weft_test_threads *c = weft_test_start(1, order_consumer, &o);
+    weft_test_threads *p = weft_test_start(1, order_producer, &o);
+    WAIT_UNTIL(atomic_load(&o.got) >= o.n / 4, 10);
+    ASSERT_OK(weft_queue_set_maxsize(o.q, 1000000));
+    ASSERT_EQ(weft_queue_maxsize(o.q), 1000000);
+    weft_test_join(p);
+    weft_test_join(c);
+    ASSERT_EQ(atomic_load(&o.bad), 0);
+    ASSERT_EQ(weft_queue_qsize(o.q), 0);
+    ASSERT_EQ(weft_queue_unfinished_tasks(o.q), (size_t)o.n);
+    weft_queue_destroy(o.q);
+}
+
+/* Items queued in the ring keep their order and count when it is converted, and
+ * the queue then behaves as a larger one. */
+TEST(set_maxsize_beyond_ring_keeps_items)
+{
+    weft_queue *q = make(WEFT_QUEUE_FIFO, 3);
+    for (int i = 1; i <= 3; i++) ASSERT_OK(weft_queue_put_nowait(q, I2P(i)));
+    void *x;
+    ASSERT_OK(weft_queue_get_nowait(q, &x));   /* head moves: the ring wraps later */
+    ASSERT_PTR_EQ(x, I2P(1));
+    ASSERT_OK(weft_queue_put_nowait(q, I2P(4)));
+    ASSERT_RC(weft_queue_put_nowait(q, I2P(5)), WEFT_EFULL);
+    ASSERT_OK(weft_queue_set_maxsize(q, 5000));
+    ASSERT_EQ(weft_queue_qsize(q), 3);
+    ASSERT_FALSE(weft_queue_full(q));
+    for (int i = 5; i <= 100; i++) ASSERT_OK(weft_queue_put_nowait(q, I2P(i)));
+    for (int i = 2; i <= 100; i++) {
+        ASSERT_OK(weft_queue_get_nowait(q, &x));
+        ASSERT_PTR_EQ(x, I2P(i));
+    }
+    ASSERT_RC(weft_queue_get_nowait(q, &x), WEFT_EEMPTY);
+    ASSERT_EQ(weft_queue_unfinished_tasks(q), 100);
+    weft_queue_destroy(q);
+}
+
+struct blocked_get { weft_queue *q; atomic_int started; atomic_int rc; void *x; };
+
+static void blocked_getter(void *arg, int i)
+{
+    struct blocked_get *b = arg;
+    atomic_store(&b->started, 1);
+    atomic_store(&b->rc, weft_queue_get(b->q, &b->x, true, WEFT_FOREVER));
+}
+
+/* A getter asleep on the ring follows the queue to the locked storage. */
+TEST(getter_blocked_across_conversion_gets_the_item)
+{
+    struct blocked_get b = { make(WEFT_QUEUE_FIFO, 2), 0, -1, NULL };
+    weft_test_threads *t = weft_test_start(1, blocked_getter, &b);
+    WAIT_UNTIL(atomic_load(&b.started), 10);
+    weft_test_sleep(0.02); /* let it sleep; the result does not depend on it */
+    ASSERT_OK(weft_queue_set_maxsize(b.q, 0));
+    ASSERT_OK(weft_queue_put_nowait(b.q, I2P(42)));
+    weft_test_join(t);
+    ASSERT_OK(atomic_load(&b.rc));
+    ASSERT_PTR_EQ(b.x, I2P(42));
+    weft_queue_destroy(b.q);
+}
+
+/* The ring's own timeout paths: 0 polls, too large only fails when it must wait. */
+TEST(ring_zero_and_too_large_timeouts)
+{
+    weft_queue *q = make(WEFT_QUEUE_FIFO, 2);
+    void *x = I2P(7);
+    ASSERT_RC(weft_queue_get(q, &x, true, 0), WEFT_EEMPTY);
+    ASSERT_RC(weft_queue_get(q, &x, true, INFINITY), WEFT_EOVERFLOW);
+    ASSERT_PTR_EQ(x, I2P(7));
+    ASSERT_OK(weft_queue_put(q, I2P(1), true, INFINITY));   /* room: no wait */
+    ASSERT_OK(weft_queue_put(q, I2P(2), true, 0));
+    ASSERT_RC(weft_queue_put(q, I2P(3), true, 0), WEFT_EFULL);
+    ASSERT_RC(weft_queue_put(q, I2P(3), true, INFINITY), WEFT_EOVERFLOW);
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_queue_put(q, I2P(3), true, 0.02), WEFT_EFULL);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.02);
+    ASSERT_OK(weft_queue_get(q, &x, true, INFINITY));        /* an item: no wait */
+    ASSERT_PTR_EQ(x, I2P(1));
+    ASSERT_OK(weft_queue_get(q, &x, true, 0));
+    ASSERT_PTR_EQ(x, I2P(2));
+    t0 = weft_test_now();
+    ASSERT_RC(weft_queue_get(q, &x, true, 0.02), WEFT_EEMPTY);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.02);
+    ASSERT_EQ(weft_queue_qsize(q), 0);
+    weft_queue_destroy(q);
+}
+
+/* A bounded FIFO queue larger than the ring limit uses the locked storage and
+ * keeps every rule (here: order, full, qsize). */
+TEST(large_bounded_fifo_queue)
+{
+    weft_queue *q = make(WEFT_QUEUE_FIFO, 100000);
+    for (int i = 0; i < 5000; i++) ASSERT_OK(weft_queue_put_nowait(q, I2P(i)));
+    ASSERT_EQ(weft_queue_qsize(q), 5000);
+    ASSERT_FALSE(weft_queue_full(q));
+    void *x;
+    for (int i = 0; i < 5000; i++) {
+        ASSERT_OK(weft_queue_get_nowait(q, &x));
+        ASSERT_PTR_EQ(x, I2P(i));
+    }
+    ASSERT_TRUE(weft_queue_empty(q));
+    weft_queue_destroy(q);
+}
+
+/* ---- wait records (issue 8): the dump names what a blocked thread waits on ---- */
+
+static char *dump_text(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    int rc = weft_debug_dump(f);
+    fclose(f);
+    if (rc != WEFT_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Wait until the dump shows `what` (the blocked thread records its wait just
+ * before it sleeps), then return; fails after the scaled time limit. */
+static void wait_for_dump(const char *what)
+{
+    double t0 = weft_test_now();
+    for (;;) {
+        char *d = dump_text();
+        ASSERT(d);
+        bool found = strstr(d, what) != NULL;
+        if (!found && weft_test_now() - t0 > 10 * weft_test_factor())
+            weft_test_fail(__FILE__, __LINE__, "dump never showed \"%s\":\n%s", what, d);
+        free(d);
+        if (found) return;
+        weft_test_sleep(0.002);
+    }
+}
+
+struct rec_run { weft_queue *q; int what; atomic_int rc; };
+
+static void rec_blocker(void *arg, int i)
+{
+    struct rec_run *r = arg;
+    void *x;
+    if (r->what == 0) atomic_store(&r->rc, weft_queue_get(r->q, &x, true, WEFT_FOREVER));
+    else if (r->what == 1) atomic_store(&r->rc, weft_queue_put(r->q, I2P(2), true, WEFT_FOREVER));
+    else atomic_store(&r->rc, weft_queue_join(r->q));
+}
+
+static void records_case(weft_queue_kind kind, long maxsize, int what, const char *shown)
+{
+    struct rec_run r = { make(kind, maxsize), what, -1 };
+    ASSERT_OK(weft_debug_name(r.q, "jobs"));
+    if (what != 0) ASSERT_OK(weft_queue_put_nowait(r.q, I2P(1)));   /* full / a task */
+    weft_test_threads *t = weft_test_start(1, rec_blocker, &r);
+    wait_for_dump(shown);
+    void *x;
+    if (what == 0) ASSERT_OK(weft_queue_put_nowait(r.q, I2P(1)));
+    else if (what == 1) ASSERT_OK(weft_queue_get_nowait(r.q, &x));
+    else {
+        ASSERT_OK(weft_queue_get_nowait(r.q, &x));
+        ASSERT_OK(weft_queue_task_done(r.q));
+    }
+    weft_test_join(t);
+    ASSERT_OK(atomic_load(&r.rc));
+    char *d = dump_text();
+    ASSERT(d);
+    ASSERT(!strstr(d, shown));   /* the record ended with the wait */
+    free(d);
+    weft_queue_destroy(r.q);     /* forgets the name */
+    char buf[8];
+    ASSERT_RC(weft_debug_name_of(r.q, buf, sizeof buf), WEFT_EEMPTY);
+}
+
+/* FIFO maxsize 1: the lock-free ring; LIFO: the locked storage. */
+TEST(dump_shows_ring_get_wait) { records_case(WEFT_QUEUE_FIFO, 1, 0, "in Queue.get on 'jobs'"); }
+TEST(dump_shows_ring_put_wait) { records_case(WEFT_QUEUE_FIFO, 1, 1, "in Queue.put on 'jobs'"); }
+TEST(dump_shows_locked_get_wait) { records_case(WEFT_QUEUE_LIFO, 0, 0, "in Queue.get on 'jobs'"); }
+TEST(dump_shows_locked_put_wait) { records_case(WEFT_QUEUE_LIFO, 1, 1, "in Queue.put on 'jobs'"); }
+TEST(dump_shows_join_wait) { records_case(WEFT_QUEUE_FIFO, 1, 2, "in Queue.join on 'jobs'"); }
 
 /* The drop callback runs after blocked putters were woken: a callback that waits
  * for a blocked putter to fail must not deadlock. */

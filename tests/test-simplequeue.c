@@ -20,6 +20,7 @@
 
 #include <stdatomic.h>
 
+#include "weft/debug.h"
 #include "weft/queue.h"
 
 #define I2P(i) ((void *)(uintptr_t)(i))
@@ -369,4 +370,43 @@ SLOW_TEST(stress_conservation_4x4)
     ASSERT_TRUE(weft_simple_queue_empty(s.q));
     weft_simple_queue_destroy(s.q);
     free(s.seen);
+}
+
+/* Wait records (issue 8): a getter blocked on a named SimpleQueue shows in the
+ * dump as "in SimpleQueue.get on '<name>'" until it returns. */
+struct sq_rec { weft_simple_queue *q; atomic_int rc; void *x; };
+
+static void sq_blocked_get(void *arg, int i)
+{
+    struct sq_rec *r = arg;
+    atomic_store(&r->rc, weft_simple_queue_get(r->q, &r->x, true, WEFT_FOREVER));
+}
+
+static bool dump_has(const char *what)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ASSERT(f);
+    ASSERT_OK(weft_debug_dump(f));
+    fclose(f);
+    bool found = strstr(text, what) != NULL;
+    free(text);
+    return found;
+}
+
+TEST(dump_shows_get_wait)
+{
+    struct sq_rec r = { make(), -1, NULL };
+    ASSERT_OK(weft_debug_name(r.q, "inbox"));
+    weft_test_threads *t = weft_test_start(1, sq_blocked_get, &r);
+    WAIT_UNTIL(dump_has("in SimpleQueue.get on 'inbox'"), 10);
+    ASSERT_OK(weft_simple_queue_put(r.q, I2P(5)));
+    weft_test_join(t);
+    ASSERT_OK(atomic_load(&r.rc));
+    ASSERT_PTR_EQ(r.x, I2P(5));
+    ASSERT_FALSE(dump_has("in SimpleQueue.get on 'inbox'"));
+    weft_simple_queue_destroy(r.q);
+    char buf[8];
+    ASSERT_RC(weft_debug_name_of(r.q, buf, sizeof buf), WEFT_EEMPTY);
 }

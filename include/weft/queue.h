@@ -212,7 +212,10 @@ WEFT_API long weft_queue_maxsize(weft_queue *q);
 
 /* weft_queue_set_maxsize: Python's assignment q.maxsize = n. Takes effect for
  * later puts (<= 0: unbounded from now on); an item already in the queue stays
- * even if it is now over the limit. Returns WEFT_OK; WEFT_EINVAL for NULL.
+ * even if it is now over the limit. Returns WEFT_OK; WEFT_EINVAL for NULL;
+ * WEFT_ENOMEM (nothing changed) when a bounded FIFO queue is raised beyond the
+ * ring it was created with (or made unbounded) and its storage cannot be
+ * allocated.
  * Deviation: blocked putters are woken to re-check (Python does not wake them).
  */
 WEFT_API int weft_queue_set_maxsize(weft_queue *q, long maxsize);
