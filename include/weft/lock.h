@@ -33,12 +33,14 @@ WEFT_BEGIN_DECLS
 
 /* ---- Lock ------------------------------------------------------------------ */
 
-/* One 32-bit state word (docs/design/lock.md). Fields are private. */
+/* A 32-bit state word and the holder's debug thread id (docs/design/lock.md).
+ * Fields are private. */
 typedef struct weft_lock {
     WEFT_ATOMIC(uint32_t) state;
+    WEFT_ATOMIC(uint32_t) holder;  /* who took it last (deadlock detection, dumps); 0: nobody */
 } weft_lock;
 
-#define WEFT_LOCK_INIT { 0 }
+#define WEFT_LOCK_INIT { 0, 0 }
 
 /* Python: threading.Lock(). Never fails. */
 WEFT_API void weft_lock_init(weft_lock *lock);
