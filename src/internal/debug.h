@@ -119,6 +119,7 @@ struct weft__dl {
     weft__ns next;       /* when the next check is due; FOREVER: never */
     uint32_t strikes;    /* consecutive checks that found a cycle */
     uint32_t checks;
+    uint64_t sig;        /* the cycle found by the last check (confirmation) */
 };
 
 WEFT__DBG_HIDDEN void weft__dl_start(struct weft__dl *dl, weft__ns deadline);

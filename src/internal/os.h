@@ -47,5 +47,9 @@ WEFT__OS_HIDDEN int weft__os_key_set(weft__os_key key, const void *value);
 WEFT__OS_HIDDEN int weft__os_atfork(void (*prepare)(void), void (*parent)(void),
                                     void (*child)(void));
 WEFT__OS_HIDDEN void weft__os_yield(void);
+/* Dump on a signal (os-signal.c): install the handler for signo (0: remove it);
+ * callback runs on a raw reader thread. WEFT_OK, WEFT_EINVAL, WEFT_ESTATE (another
+ * signal is set up), WEFT_EAGAIN/WEFT_ENOMEM. */
+WEFT__OS_HIDDEN int weft__os_sigdump(int signo, void (*callback)(void));
 
 #endif /* WEFT_INTERNAL_OS_H */
