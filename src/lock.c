@@ -17,9 +17,22 @@
  *
  * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock.
  *
- * Fast paths: acquire is one CAS 0 -> LOCKED; release is one CAS LOCKED -> 0.
- * Anything else (waiters, starvation, a poisoned word in WEFT_DEBUG builds) goes
- * to the slow paths.
+ * holder (debug only, internal/debug.h): the weft__tid of the thread that took
+ * the lock, 0 when free. A relaxed store after the acquiring CAS, a relaxed store
+ * of 0 before the release CAS; the deadlock detector and the dump read it
+ * (weft__lock_holder), nothing in the protocol does. Stores from consecutive
+ * holders are ordered by the lock itself (0 is stored before the release CAS,
+ * the next id after the acquire CAS that read it). Known imprecision: when a
+ * thread other than the holder releases the lock (Python allows it) in the few
+ * instructions between the holder's CAS and its holder store, and a third
+ * thread takes the lock at once, the late store can leave the first thread's id
+ * until the next release.
+ *
+ * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder store; release is
+ * the holder store plus one CAS LOCKED -> 0. Both first test one global word
+ * (weft__lockdbg_flags, 0 unless the lock-order checker or the statistics are
+ * on: lockdbg.c) with a relaxed load. Anything else (waiters, starvation, a
+ * poisoned word in WEFT_DEBUG builds) goes to the slow paths.
  *
  * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's woken flag and
  * starvation mode): spin briefly while nobody sleeps; then count ourselves in
@@ -60,6 +73,15 @@
  * waiter was the one picked costs at most one extra wakeup later. A waiter whose
  * deadline passes takes the lock if it is free for it, or claims a handoff meant
  * for it, instead of leaving, so a wake that picked it is never wasted.
+ *
+ * Deadlock detection (internal/debug.h): a slow acquire that may sleep brackets
+ * its wait with a wait record (kind Lock, or RLock for rlock.c's calls). A wait
+ * without deadline also polls the detector before each sleep and sleeps at most
+ * until the next check is due (a timeout at that point is not the caller's).
+ * When the detector reports a deadlock the waiter leaves exactly as on a
+ * timeout (un-count, clear WOKEN and its STARVING), after the loop's take/claim
+ * branches had their chance, so the protocol, the models and the argument above
+ * are unchanged: WEFT_EDEADLK is one more reason to leave.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -193,7 +215,7 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
      * waits too), and run the deadlock detector from the loop if it waits
      * forever (a timed wait ends by itself, so it is never part of a deadlock). */
     int tok = weft__rec_begin(kind, obj, deadline);
-    struct weft__dl dl = { WEFT__NS_FOREVER, 0, 0 };
+    struct weft__dl dl = { .next = WEFT__NS_FOREVER };
     if (deadline == WEFT__NS_FOREVER) weft__dl_start(&dl, deadline);
 
     /* Count ourselves as a waiter before reading the value we will sleep on, so

@@ -15,6 +15,7 @@
 TEST(holder_fast_path_and_release)
 {
     weft_lock l = WEFT_LOCK_INIT;
+    ASSERT_NE(weft__me(), 0);
     ASSERT_EQ(weft__lock_holder(&l), 0);
     ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
     ASSERT_EQ(weft__lock_holder(&l), weft__me());
@@ -82,7 +83,8 @@ TEST(holder_slow_path_other_thread)
     ASSERT_OK(weft_lock_release(&s.l));
     WAIT_UNTIL(atomic_load(&s.phase) == 1, 10);
     ASSERT_EQ(weft__lock_holder(&s.l), atomic_load(&s.tid));
-    if (me != 0) ASSERT_NE(atomic_load(&s.tid), me);
+    ASSERT_NE(atomic_load(&s.tid), me);
+    ASSERT_NE(atomic_load(&s.tid), 0);
     atomic_store(&s.phase, 2);
     weft_test_join(t);
     ASSERT_EQ(weft__lock_holder(&s.l), 0);
@@ -118,4 +120,257 @@ TEST(rlock_holder_is_owner_at_every_level)
     ASSERT_EQ(weft__rlock_holder(&r), 0);
     ASSERT_RC(weft_rlock_release(&r), WEFT_EPERM);
     ASSERT_EQ(weft__rlock_holder(&r), 0);
+}
+
+/* ---- deadlock detection --------------------------------------------------------- */
+
+#include "weft/debug.h"
+#include "weft/thread.h"
+
+struct captured {
+    char text[4096];
+    _Atomic int count;
+};
+
+static void capture(const char *report, void *arg)
+{
+    struct captured *c = arg;
+    size_t len = strlen(c->text);
+    snprintf(c->text + len, sizeof c->text - len, "%s", report);
+    atomic_fetch_add(&c->count, 1);
+}
+
+static struct captured *capture_start(void)
+{
+    static struct captured c;
+    memset(&c, 0, sizeof c);
+    weft_debug_set_report_hook(capture, &c);
+    return &c;
+}
+
+static void capture_stop(void) { weft_debug_set_report_hook(NULL, NULL); }
+
+/* The report names the thread as debug.c describes it: by its weft name once
+ * thread.c registers weft threads (then the description quotes it), by ident
+ * otherwise. */
+static void assert_names_thread(const char *report, const char *who, const char *name)
+{
+    ASSERT_TRUE(strstr(report, who) != NULL);
+    if (strchr(who, '\'')) ASSERT_TRUE(strstr(report, name) != NULL);
+}
+
+static weft_thread *start_named(const char *name, weft_thread_fn fn, void *arg)
+{
+    weft_thread *t = NULL;
+    weft_thread_attr a = { name, 0, 0 };
+    ASSERT_OK(weft_thread_create(&t, fn, arg, &a));
+    ASSERT_OK(weft_thread_start(t));
+    return t;
+}
+
+struct self_dl {
+    weft_lock l;
+    int rc;
+    double took;
+    char who[160];
+};
+
+static void *reacquire_own(void *p)
+{
+    struct self_dl *s = p;
+    weft__describe_tid(weft__me(), s->who, sizeof s->who);
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    double t0 = weft_test_now();
+    s->rc = weft_lock_acquire(&s->l, true, WEFT_FOREVER); /* Python would hang here */
+    s->took = weft_test_now() - t0;
+    ASSERT_TRUE(weft_lock_locked(&s->l)); /* still ours */
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+/* The seed hang: a thread re-acquiring a Lock it holds. */
+TEST(deadlock_lock_reacquire_by_holder)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    struct captured *c = capture_start();
+    static struct self_dl s;
+    memset(&s, 0, sizeof s);
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_debug_name(&s.l, "config-lock"));
+    weft_thread *t = start_named("loader", reacquire_own, &s);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    capture_stop();
+    ASSERT_RC(s.rc, WEFT_EDEADLK);
+    ASSERT_LT(s.took, 5.0 * weft_test_factor());
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "deadlock") != NULL);
+    assert_names_thread(c->text, s.who, "'loader'");
+    ASSERT_TRUE(strstr(c->text, "'config-lock'") != NULL);
+    /* the lock is exactly as before the failed acquire: free, nobody counted */
+    ASSERT_EQ(atomic_load(&s.l.state), 0);
+    ASSERT_EQ(atomic_load(&s.l.holder), 0);
+    weft_lock_destroy(&s.l);
+}
+
+struct pair_dl {
+    weft_lock a, b;
+    weft_rlock ra, rb;
+    int use_rlock;
+    _Atomic int holding;
+    int rc[2];
+    _Atomic int failed;           /* index + 1 of the thread that got EDEADLK */
+    char who[2][160];
+};
+
+static int take(struct pair_dl *p, int which)
+{
+    if (p->use_rlock) return weft_rlock_acquire(which ? &p->rb : &p->ra, true, WEFT_FOREVER);
+    return weft_lock_acquire(which ? &p->b : &p->a, true, WEFT_FOREVER);
+}
+
+static int drop(struct pair_dl *p, int which)
+{
+    if (p->use_rlock) return weft_rlock_release(which ? &p->rb : &p->ra);
+    return weft_lock_release(which ? &p->b : &p->a);
+}
+
+static void pair_body(struct pair_dl *p, int me)
+{
+    weft__describe_tid(weft__me(), p->who[me], sizeof p->who[me]);
+    ASSERT_OK(take(p, me));
+    if (p->use_rlock) ASSERT_OK(take(p, me)); /* a second level changes nothing */
+    atomic_fetch_add(&p->holding, 1);
+    while (atomic_load(&p->holding) < 2) /* both hold before either blocks */
+        weft_test_sleep(0.0005);
+    int rc = take(p, !me);
+    p->rc[me] = rc;
+    if (rc == WEFT_EDEADLK) {
+        atomic_store(&p->failed, me + 1);
+    } else {
+        ASSERT_OK(rc);
+        ASSERT_OK(drop(p, !me));
+    }
+    if (p->use_rlock) ASSERT_OK(drop(p, me));
+    ASSERT_OK(drop(p, me)); /* lets the other one through */
+}
+
+static void *pair_first(void *p) { pair_body(p, 0); return NULL; }
+static void *pair_second(void *p) { pair_body(p, 1); return NULL; }
+
+static void pair_case(int use_rlock)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    struct captured *c = capture_start();
+    static struct pair_dl p;
+    memset(&p, 0, sizeof p);
+    p.use_rlock = use_rlock;
+    weft_lock_init(&p.a);
+    weft_lock_init(&p.b);
+    weft_rlock_init(&p.ra);
+    weft_rlock_init(&p.rb);
+    ASSERT_OK(weft_debug_name(use_rlock ? (void *)&p.ra : (void *)&p.a, "accounts"));
+    ASSERT_OK(weft_debug_name(use_rlock ? (void *)&p.rb : (void *)&p.b, "ledger"));
+    double t0 = weft_test_now();
+    weft_thread *t1 = start_named("teller-1", pair_first, &p);
+    weft_thread *t2 = start_named("teller-2", pair_second, &p);
+    ASSERT_OK(weft_thread_join(t1, WEFT_FOREVER));
+    ASSERT_OK(weft_thread_join(t2, WEFT_FOREVER));
+    ASSERT_ELAPSED_AT_MOST(t0, 10.0);
+    weft_thread_destroy(t1);
+    weft_thread_destroy(t2);
+    capture_stop();
+    /* exactly one was told; the other then got its lock */
+    int f = atomic_load(&p.failed);
+    ASSERT_TRUE(f == 1 || f == 2);
+    ASSERT_RC(p.rc[f - 1], WEFT_EDEADLK);
+    ASSERT_OK(p.rc[2 - f]);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    assert_names_thread(c->text, p.who[0], "'teller-1'");
+    assert_names_thread(c->text, p.who[1], "'teller-2'");
+    ASSERT_TRUE(strstr(c->text, "'accounts'") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'ledger'") != NULL);
+    ASSERT_TRUE(strstr(c->text, use_rlock ? "RLock" : "Lock") != NULL);
+    ASSERT_EQ(atomic_load(&p.a.state), 0);
+    ASSERT_EQ(atomic_load(&p.b.state), 0);
+    ASSERT_EQ(atomic_load(&p.ra.lock.state), 0);
+    ASSERT_EQ(atomic_load(&p.rb.lock.state), 0);
+    weft_lock_destroy(&p.a);
+    weft_lock_destroy(&p.b);
+    weft_rlock_destroy(&p.ra);
+    weft_rlock_destroy(&p.rb);
+}
+
+/* The seed hang: two threads each holding the Lock the other wants. */
+TEST(deadlock_two_locks_cycle)
+{
+    pair_case(0);
+}
+
+TEST(deadlock_two_rlocks_cycle)
+{
+    pair_case(1);
+}
+
+struct timed_dl {
+    weft_lock l;
+    int rc;
+};
+
+static void *reacquire_timed(void *p)
+{
+    struct timed_dl *s = p;
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    s->rc = weft_lock_acquire(&s->l, true, 0.4);
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+/* A timed wait ends by itself: never reported, it times out. */
+TEST(deadlock_not_checked_with_timeout)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    struct captured *c = capture_start();
+    static struct timed_dl s;
+    memset(&s, 0, sizeof s);
+    double t0 = weft_test_now();
+    weft_thread *t = start_named("timed", reacquire_timed, &s);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    capture_stop();
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.4);
+    ASSERT_RC(s.rc, WEFT_ETIMEDOUT);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+}
+
+/* Mode OFF: nothing is checked. The thread waits forever on the Lock it holds;
+ * the main thread releases it (any thread may release a Lock) after long
+ * enough for the detector to have reported it several times over, so the test
+ * cannot hang. */
+static void *reacquire_off(void *p)
+{
+    struct timed_dl *s = p;
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    s->rc = weft_lock_acquire(&s->l, true, WEFT_FOREVER);
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+TEST(deadlock_mode_off_no_report)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_OFF));
+    struct captured *c = capture_start();
+    static struct timed_dl s;
+    memset(&s, 0, sizeof s);
+    s.rc = -1000;
+    weft_thread *t = start_named("off", reacquire_off, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    weft_test_sleep(0.6);
+    ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    capture_stop();
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    ASSERT_OK(s.rc);
+    ASSERT_EQ(atomic_load(&c->count), 0);
 }
