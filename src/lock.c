@@ -150,7 +150,7 @@ void weft_lock_destroy(weft_lock *lock)
 {
     if (!lock) return;
     weft__name_forget(lock);
-    if (atomic_load_explicit(&weft__lockdbg_flags, memory_order_relaxed) != 0)
+    if (atomic_load_explicit(&weft__lockdbg_used, memory_order_relaxed) != 0)
         weft__lockdbg_forget(lock); /* its statistics and lock-order edges */
     WEFT__POISON_WORD(&lock->state);
 }

@@ -55,6 +55,7 @@
 #include "weft/debug.h"
 
 _Atomic uint32_t weft__lockdbg_flags = WEFT__LOCKDBG_UNREAD;
+_Atomic uint32_t weft__lockdbg_used;
 
 #define NENTS    8192      /* distinct lock addresses with an entry (power of 2) */
 #define NEDGES   8192      /* distinct ordered pairs remembered (power of 2) */
@@ -295,6 +296,7 @@ static bool env_on(const char *name)
 
 static void update_stats_flag(void)
 {
+    atomic_store_explicit(&weft__lockdbg_used, 1, memory_order_relaxed);
     if (atomic_load_explicit(&stats_all, memory_order_relaxed) ||
         atomic_load_explicit(&stats_some, memory_order_relaxed) > 0)
         atomic_fetch_or_explicit(&weft__lockdbg_flags, WEFT__LOCKDBG_STATS, memory_order_relaxed);
@@ -305,6 +307,7 @@ static void update_stats_flag(void)
 static void set_order(bool on)
 {
     if (on) {
+        atomic_store_explicit(&weft__lockdbg_used, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&order_epoch, 1, memory_order_relaxed);
         atomic_fetch_or_explicit(&weft__lockdbg_flags, WEFT__LOCKDBG_ORDER, memory_order_relaxed);
     } else {
@@ -320,6 +323,7 @@ static void read_env(void)
     static _Atomic int claimed;
     /* helgrind/drd: these are only ever accessed atomically. */
     WEFT__BENIGN_WORD(&weft__lockdbg_flags, sizeof weft__lockdbg_flags);
+    WEFT__BENIGN_WORD(&weft__lockdbg_used, sizeof weft__lockdbg_used);
     WEFT__BENIGN_WORD(ents, sizeof ents);
     WEFT__BENIGN_WORD(&stats_all, sizeof stats_all);
     WEFT__BENIGN_WORD(&stats_some, sizeof stats_some);
@@ -435,11 +439,10 @@ void weft__lockdbg_forget(const weft_lock *lock)
         atomic_store_explicit(&e->hold_start, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&e->releases, 1, memory_order_relaxed);
     }
-    if (atomic_load_explicit(&weft__lockdbg_flags, memory_order_relaxed) & WEFT__LOCKDBG_ORDER) {
-        tables_lock();
-        edges_forget(lock);
-        tables_unlock();
-    }
+    /* Also while the checker is off: the orders seen stay remembered. */
+    tables_lock();
+    edges_forget(lock);
+    tables_unlock();
 }
 
 /* ---- public API ---- */

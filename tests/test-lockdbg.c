@@ -374,3 +374,358 @@ TEST(deadlock_mode_off_no_report)
     ASSERT_OK(s.rc);
     ASSERT_EQ(atomic_load(&c->count), 0);
 }
+
+/* ---- lock-order checker ------------------------------------------------------------ */
+
+struct order2 {
+    weft_lock *first, *second;
+    char who[160];
+};
+
+static void *take_in_order(void *p)
+{
+    struct order2 *o = p;
+    weft__describe_tid(weft__me(), o->who, sizeof o->who);
+    ASSERT_OK(weft_lock_acquire(o->first, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(o->second, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(o->second));
+    ASSERT_OK(weft_lock_release(o->first));
+    return NULL;
+}
+
+static void run_order(const char *name, weft_lock *first, weft_lock *second, char *who)
+{
+    struct order2 o = { first, second, { 0 } };
+    weft_thread *t = start_named(name, take_in_order, &o);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    if (who) snprintf(who, 160, "%s", o.who);
+}
+
+/* A then B in one thread, B then A in another (one after the other: no deadlock
+ * happens) is reported once, naming both locks and both threads. */
+TEST(order_inversion_reported_once_with_both_orders)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_name(&a, "inventory"));
+    ASSERT_OK(weft_debug_name(&b, "orders"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    char who1[160], who2[160];
+    run_order("first-order", &a, &b, who1);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("second-order", &b, &a, who2);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "lock-order inversion") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'inventory'") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'orders'") != NULL);
+    assert_names_thread(c->text, who1, "'first-order'");
+    assert_names_thread(c->text, who2, "'second-order'");
+    /* each pair once: neither order again, in any thread, reports it again */
+    run_order("again-1", &b, &a, NULL);
+    run_order("again-2", &a, &b, NULL);
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* Orders that agree (A->B, B->C, A->C, in several threads) are never reported, nor
+ * is releasing in a different order than taking. */
+TEST(order_no_report_when_orders_agree)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT, d = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    for (int i = 0; i < 3; i++) {
+        run_order("ab", &a, &b, NULL);
+        run_order("bd", &b, &d, NULL);
+        run_order("ad", &a, &d, NULL);
+    }
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&d, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a)); /* out of order */
+    ASSERT_OK(weft_lock_release(&d));
+    ASSERT_OK(weft_lock_release(&b));
+    /* non-blocking and timed acquires record orders too, and agree */
+    ASSERT_OK(weft_lock_acquire(&a, false, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&d, true, 1.0));
+    ASSERT_OK(weft_lock_release(&d));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+    weft_lock_destroy(&d);
+}
+
+/* RLock: recursion adds no order; an inversion between an RLock and a Lock is
+ * reported like one between Locks. */
+TEST(order_rlock_recursion_and_inversion)
+{
+    static weft_rlock r = WEFT_RLOCK_INIT;
+    static weft_lock l = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_name(&r, "registry"));
+    ASSERT_OK(weft_debug_name(&l, "cache"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER)); /* recursion under l: no order */
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "'registry'") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'cache'") != NULL);
+    weft_rlock_destroy(&r);
+    weft_lock_destroy(&l);
+}
+
+/* A destroyed lock's orders are forgotten: another lock at the same address
+ * taken in the other order is not an inversion. */
+TEST(order_destroy_forgets_edges)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("ab", &a, &b, NULL);
+    weft_lock_destroy(&b);
+    weft_lock_init(&b); /* a new lock at the old address */
+    run_order("ba", &b, &a, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* A Lock released by another thread (Python allows it) is no longer held by the
+ * thread that took it: what that thread takes next is not ordered after it. */
+struct foreign_rel {
+    weft_lock a, b;
+    _Atomic int phase;
+};
+
+static void *take_a_then_b_later(void *p)
+{
+    struct foreign_rel *f = p;
+    ASSERT_OK(weft_lock_acquire(&f->a, true, WEFT_FOREVER));
+    atomic_store(&f->phase, 1);
+    while (atomic_load(&f->phase) != 2) /* main releases a meanwhile */
+        weft_test_sleep(0.0005);
+    ASSERT_OK(weft_lock_acquire(&f->b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&f->b));
+    return NULL;
+}
+
+TEST(order_release_by_other_thread_ends_the_hold)
+{
+    static struct foreign_rel f;
+    memset(&f, 0, sizeof f);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    weft_thread *t = start_named("taker", take_a_then_b_later, &f);
+    WAIT_UNTIL(atomic_load(&f.phase) == 1, 10);
+    ASSERT_OK(weft_lock_release(&f.a));
+    atomic_store(&f.phase, 2);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    run_order("ba", &f.b, &f.a, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&f.a);
+    weft_lock_destroy(&f.b);
+}
+
+/* Deeper nesting than the per-thread stack tracks works (deeper locks are not
+ * tracked), and the checker's off switch stops it. */
+TEST(order_deep_nesting_and_off)
+{
+    enum { N = 40 };
+    static weft_lock ls[N];
+    for (int i = 0; i < N; i++) weft_lock_init(&ls[i]);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    for (int i = 0; i < N; i++) ASSERT_OK(weft_lock_acquire(&ls[i], true, WEFT_FOREVER));
+    for (int i = N - 1; i >= 0; i--) ASSERT_OK(weft_lock_release(&ls[i]));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    ASSERT_OK(weft_debug_lock_order(false));
+    /* off: the opposite order is not looked at */
+    ASSERT_OK(weft_lock_acquire(&ls[1], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&ls[0], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&ls[0]));
+    ASSERT_OK(weft_lock_release(&ls[1]));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    /* on again: the stacks start empty, the orders seen before are remembered */
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_lock_acquire(&ls[1], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&ls[0], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&ls[0]));
+    ASSERT_OK(weft_lock_release(&ls[1]));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    for (int i = 0; i < N; i++) weft_lock_destroy(&ls[i]);
+}
+
+/* ---- contention statistics --------------------------------------------------------- */
+
+struct contend {
+    weft_lock l;
+    _Atomic int phase;
+};
+
+static void *contender(void *p)
+{
+    struct contend *s = p;
+    atomic_store(&s->phase, 1);
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER)); /* waits for main */
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+TEST(stats_counts_waits_and_holds)
+{
+    static struct contend s;
+    memset(&s, 0, sizeof s);
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_debug_name(&s.l, "hot"));
+    weft_lock_stats st;
+    ASSERT_RC(weft_debug_stats_get(&s.l, &st), WEFT_EEMPTY);
+    ASSERT_OK(weft_debug_stats_enable(&s.l, true));
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 0);
+    for (int i = 0; i < 10; i++) {
+        ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+        ASSERT_OK(weft_lock_release(&s.l));
+    }
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 10);
+    ASSERT_EQ(st.contended, 0);
+    ASSERT_TRUE(st.total_wait == 0.0);
+
+    /* one contended acquisition: main holds 0.1 s while the other waits */
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    weft_thread *t = start_named("contender", contender, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    weft_test_sleep(0.1);
+    ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 12);
+    ASSERT_EQ(st.contended, 1);
+    ASSERT_TRUE(st.max_wait >= 0.1 - 1e-3);
+    ASSERT_TRUE(st.total_wait >= st.max_wait);
+    ASSERT_TRUE(st.max_hold >= 0.1 - 1e-3);
+
+    /* off: counts are kept, nothing more is counted */
+    ASSERT_OK(weft_debug_stats_enable(&s.l, false));
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&s.l));
+    weft_lock_stats st2;
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st2));
+    ASSERT_EQ(st2.acquisitions, 12);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT(f);
+    ASSERT_OK(weft_debug_stats_report(f));
+    fclose(f);
+    ASSERT_TRUE(strstr(buf, "'hot'") != NULL);
+    ASSERT_TRUE(strstr(buf, "12 acquisitions, 1 contended") != NULL);
+    free(buf);
+
+    /* destroy forgets them */
+    weft_lock_destroy(&s.l);
+    ASSERT_RC(weft_debug_stats_get(&s.l, &st), WEFT_EEMPTY);
+}
+
+TEST(stats_every_lock_and_report_order)
+{
+    static weft_lock quiet = WEFT_LOCK_INIT;
+    static weft_rlock busy = WEFT_RLOCK_INIT;
+    static struct contend s;
+    memset(&s, 0, sizeof s);
+    ASSERT_OK(weft_debug_name(&quiet, "quiet"));
+    ASSERT_OK(weft_debug_name(&busy, "busy-rlock"));
+    ASSERT_OK(weft_debug_name(&s.l, "contended"));
+    ASSERT_OK(weft_debug_stats_enable(NULL, true));
+    ASSERT_OK(weft_lock_acquire(&quiet, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&quiet));
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(weft_rlock_acquire(&busy, true, WEFT_FOREVER));
+        ASSERT_OK(weft_rlock_acquire(&busy, true, WEFT_FOREVER)); /* a level, not an acquisition */
+        ASSERT_OK(weft_rlock_release(&busy));
+        ASSERT_OK(weft_rlock_release(&busy));
+    }
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    weft_thread *t = start_named("contender", contender, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&quiet, &st));
+    ASSERT_EQ(st.acquisitions, 1);
+    ASSERT_OK(weft_debug_stats_get(&busy, &st));
+    ASSERT_EQ(st.acquisitions, 5);
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_EQ(st.contended, 1);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT(f);
+    ASSERT_OK(weft_debug_stats_report(f));
+    fclose(f);
+    char *pc = strstr(buf, "'contended'"), *pq = strstr(buf, "'quiet'"), *pb = strstr(buf, "'busy-rlock'");
+    ASSERT(pc && pq && pb);
+    ASSERT_TRUE(pc < pq && pc < pb); /* most contended first */
+    free(buf);
+    weft_lock_destroy(&quiet);
+    weft_rlock_destroy(&busy);
+    weft_lock_destroy(&s.l);
+}
+
+TEST(stats_misuse)
+{
+    weft_lock l = WEFT_LOCK_INIT;
+    weft_lock_stats st;
+    memset(&st, 0x5a, sizeof st);
+    ASSERT_RC(weft_debug_stats_get(NULL, &st), WEFT_EINVAL);
+    ASSERT_RC(weft_debug_stats_get(&l, NULL), WEFT_EINVAL);
+    ASSERT_RC(weft_debug_stats_get(&l, &st), WEFT_EEMPTY);
+    ASSERT_RC(weft_debug_stats_report(NULL), WEFT_EINVAL);
+    ASSERT_OK(weft_debug_stats_enable(&l, false)); /* never enabled: nothing to stop */
+    ASSERT_RC(weft_debug_stats_get(&l, &st), WEFT_EEMPTY);
+    /* a release of an unlocked lock with statistics on is still WEFT_EPERM, unchanged */
+    ASSERT_OK(weft_debug_stats_enable(&l, true));
+    ASSERT_RC(weft_lock_release(&l), WEFT_EPERM);
+    ASSERT_EQ(atomic_load(&l.state), 0);
+    ASSERT_OK(weft_debug_stats_get(&l, &st));
+    ASSERT_EQ(st.acquisitions, 0);
+    weft_lock_destroy(&l);
+}

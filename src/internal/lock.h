@@ -39,7 +39,9 @@ WEFT__HIDDEN_LOCK int weft__lockdbg_acquire(weft_lock *lock, bool blocking, doub
                                             enum weft__wk kind, const void *obj);
 WEFT__HIDDEN_LOCK int weft__lockdbg_release(weft_lock *lock);
 /* weft_lock_destroy: drop the lock's statistics and lock-order edges (its address
- * may be reused by another lock). */
+ * may be reused by another lock). Only called once weft__lockdbg_used is set (the
+ * first time the checker or the statistics were switched on). */
+extern _Atomic uint32_t weft__lockdbg_used WEFT__HIDDEN_LOCK;
 WEFT__HIDDEN_LOCK void weft__lockdbg_forget(const weft_lock *lock);
 /* The plain acquire and release, without the instrumentation (what lockdbg.c
  * wraps, and uses for its own table lock). *slow is set to 1 if the acquire did
