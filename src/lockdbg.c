@@ -280,8 +280,8 @@ static void report_inversion(const struct inversion *v, const char *me_who)
     weft__describe_obj(v->b_obj, b, sizeof b);
     snprintf(text, sizeof text,
              "weft: lock-order inversion between %s and %s (this can deadlock)\n"
-             "  thread %s takes %s while holding %s\n"
-             "  thread %s took %s while holding %s (first time that order was seen)\n",
+             "  %s takes %s while holding %s\n"
+             "  %s took %s while holding %s (first time that order was seen)\n",
              a, b, me_who, b, a, v->other_who, a, b);
     weft__report(text);
 }

@@ -140,9 +140,14 @@ static void capture(const char *report, void *arg)
     atomic_fetch_add(&c->count, 1);
 }
 
+/* Each case starts with the lock-order checker and the statistics off (the
+ * suite may run with WEFT_LOCK_ORDER / WEFT_LOCK_STATS set) and turns on what it
+ * tests. */
 static struct captured *capture_start(void)
 {
     static struct captured c;
+    ASSERT_OK(weft_debug_lock_order(false));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
     memset(&c, 0, sizeof c);
     weft_debug_set_report_hook(capture, &c);
     return &c;
@@ -417,6 +422,8 @@ TEST(order_inversion_reported_once_with_both_orders)
     run_order("second-order", &b, &a, who2);
     ASSERT_EQ(atomic_load(&c->count), 1);
     ASSERT_TRUE(strstr(c->text, "lock-order inversion") != NULL);
+    ASSERT_TRUE(strstr(c->text, "takes 'inventory' (") != NULL);  /* second order: b then a */
+    ASSERT_TRUE(strstr(c->text, "while holding 'orders' (") != NULL);
     ASSERT_TRUE(strstr(c->text, "'inventory'") != NULL);
     ASSERT_TRUE(strstr(c->text, "'orders'") != NULL);
     assert_names_thread(c->text, who1, "'first-order'");
@@ -609,6 +616,7 @@ TEST(stats_counts_waits_and_holds)
     weft_lock_init(&s.l);
     ASSERT_OK(weft_debug_name(&s.l, "hot"));
     weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
     ASSERT_RC(weft_debug_stats_get(&s.l, &st), WEFT_EEMPTY);
     ASSERT_OK(weft_debug_stats_enable(&s.l, true));
     ASSERT_OK(weft_debug_stats_get(&s.l, &st));
@@ -669,6 +677,7 @@ TEST(stats_every_lock_and_report_order)
     ASSERT_OK(weft_debug_name(&quiet, "quiet"));
     ASSERT_OK(weft_debug_name(&busy, "busy-rlock"));
     ASSERT_OK(weft_debug_name(&s.l, "contended"));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
     ASSERT_OK(weft_debug_stats_enable(NULL, true));
     ASSERT_OK(weft_lock_acquire(&quiet, true, WEFT_FOREVER));
     ASSERT_OK(weft_lock_release(&quiet));
@@ -714,6 +723,7 @@ TEST(stats_misuse)
 {
     weft_lock l = WEFT_LOCK_INIT;
     weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
     memset(&st, 0x5a, sizeof st);
     ASSERT_RC(weft_debug_stats_get(NULL, &st), WEFT_EINVAL);
     ASSERT_RC(weft_debug_stats_get(&l, NULL), WEFT_EINVAL);
