@@ -49,10 +49,14 @@ static inline int owned_by_me(const weft_rlock *rlock, uint64_t me)
 int weft_rlock_acquire(weft_rlock *rlock, bool blocking, double timeout)
 {
     int64_t dl;
+    int rc;
     if (!rlock) return WEFT_EINVAL;
-    /* CPython checks the arguments before looking at the owner. */
-    int rc = weft__lock_acquire_args(blocking, timeout, &dl);
-    if (rc != WEFT_OK) return rc;
+    /* CPython checks the arguments before looking at the owner; the common call
+     * (blocking, forever) is valid, so it skips the check. */
+    if (!(blocking && timeout == WEFT_FOREVER)) {
+        rc = weft__lock_acquire_args(blocking, timeout, &dl);
+        if (rc != WEFT_OK) return rc;
+    }
     uint64_t me = weft__self();
     if (owned_by_me(rlock, me)) {
         if (rlock->count == UINT32_MAX) return WEFT_EOVERFLOW; /* unchanged */
