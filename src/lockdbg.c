@@ -36,7 +36,9 @@
  * that order. If B -> A was recorded before, the two orders can deadlock: the pair
  * is reported once (both edges get `reported`) through weft__report, naming both
  * locks and both threads. The check runs before the acquire blocks, so an
- * inversion that deadlocks right away is still reported.
+ * inversion that deadlocks right away is still reported. Acquires that cannot
+ * wait (non-blocking, timeout 0) record no order: taking a lock that way in the
+ * "wrong" order is the standard way to avoid the deadlock.
  *
  * No recursion: the tables lock is taken raw; reports and descriptions (which may
  * take weft locks in debug.c or in a user hook) are made after it is released,
@@ -365,7 +367,11 @@ int weft__lockdbg_acquire(weft_lock *lock, bool blocking, double timeout, enum w
 
     if (f & WEFT__LOCKDBG_ORDER) {
         held_refresh();
-        if (tl.n > 0) {
+        /* A non-blocking or poll acquire cannot wait, so it cannot deadlock: it
+         * records no order (the lock is still pushed when taken, so what is
+         * taken under it is ordered after it). */
+        bool may_wait = blocking && timeout != 0.0;
+        if (tl.n > 0 && may_wait) {
             struct inversion inv[4];
             char me_who[WHO_MAX];
             weft__tid me = weft__me();

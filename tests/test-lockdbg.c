@@ -460,7 +460,7 @@ TEST(order_no_report_when_orders_agree)
     ASSERT_OK(weft_lock_release(&a)); /* out of order */
     ASSERT_OK(weft_lock_release(&d));
     ASSERT_OK(weft_lock_release(&b));
-    /* non-blocking and timed acquires record orders too, and agree */
+    /* a lock taken without waiting still orders what is taken under it */
     ASSERT_OK(weft_lock_acquire(&a, false, WEFT_FOREVER));
     ASSERT_OK(weft_lock_acquire(&d, true, 1.0));
     ASSERT_OK(weft_lock_release(&d));
@@ -471,6 +471,33 @@ TEST(order_no_report_when_orders_agree)
     weft_lock_destroy(&a);
     weft_lock_destroy(&b);
     weft_lock_destroy(&d);
+}
+
+/* A non-blocking (or poll) acquire in the opposite order cannot deadlock (it
+ * does not wait): it is the usual way out of an order problem, not reported. */
+TEST(order_trylock_in_opposite_order_not_reported)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("ab", &a, &b, NULL);
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, false, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_acquire(&a, true, 0));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    /* a blocking one in that order is */
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, 2.0));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
 }
 
 /* RLock: recursion adds no order; an inversion between an RLock and a Lock is
