@@ -7,11 +7,30 @@
  * Implementations: pthread mutex + 2 condvars (the baseline), POSIX sem_t, a raw
  * futex event (futexlock.h, the floor for an Event), GLib GAsyncQueue, weft Event,
  * Condition, Semaphore and Queue (when built). CPython rows come from bench/py.
+ *
+ * Measurement (more robust than bench_suite's 5 rounds, because a handoff is a
+ * scheduler event and this is the noisiest workload on a shared machine):
+ *   - HANDOFF_REPS rounds (21; 5 in quick mode), each one repetition of every
+ *     implementation, of half bench_suite's length. Odd rounds run the
+ *     implementations in reverse order, so none always runs right after the same
+ *     neighbour (ABBA interleaving). Every repetition starts fresh threads, so
+ *     the scheduler's placement of the two unpinned threads (same CPU or not,
+ *     a 10x difference here) is drawn anew each time, alike for everyone.
+ *   - Each row is the median, min and max over the rounds, as elsewhere.
+ *   - The weft Event target compares with the raw futex event: two notes give
+ *     the paired statistic, the median over rounds of (weft Event / raw futex
+ *     event) of the same round, with its quartiles, once in wall time and once
+ *     in CPU time (user + system of the process per round trip: what the round
+ *     trip costs, without the time spent waiting for a CPU that another program
+ *     had, which dominates the wall-time spread on a loaded machine). Both use
+ *     the same driver, the same thread pair, and each word in a cache line of
+ *     its own.
  */
 #include "bench.h"
 #include "futexlock.h"
 
 #include <semaphore.h>
+#include <sys/resource.h>
 
 #include <weft/condition.h>
 #include <weft/lock.h>
@@ -93,7 +112,9 @@ static void ps_ping(void) { sem_post(&ps_b); while (sem_wait(&ps_a) != 0) {} }
 static void ps_pong(void) { while (sem_wait(&ps_b) != 0) {} sem_post(&ps_a); }
 
 /* ---- raw futex event ----------------------------------------------------------- */
-static bench_futex_event fe_a, fe_b;
+/* Each event word in a cache line of its own, for the futex event and for weft's
+ * Event alike (so neither gets a luckier layout, e.g. false sharing of a and b). */
+static _Alignas(64) bench_futex_event fe_a, fe_b;
 static void fe_setup(void) { atomic_init(&fe_a.w, 0u); atomic_init(&fe_b.w, 0u); }
 static void fe_teardown(void) {}
 static void fe_ping(void)
@@ -120,7 +141,7 @@ static void gq_pong(void) { (void)g_async_queue_pop(gq_b); g_async_queue_push(gq
 
 /* ---- weft Event ---------------------------------------------------------------- */
 #if WEFT_BENCH_HAVE_EVENT
-static weft_event we_a, we_b;
+static _Alignas(64) weft_event we_a, we_b;
 static void we_setup(void) { weft_event_init(&we_a); weft_event_init(&we_b); }
 static void we_teardown(void) { weft_event_destroy(&we_a); weft_event_destroy(&we_b); }
 static void we_ping(void)
@@ -234,12 +255,96 @@ static const adapter adapters[] = {
 
 static const int *g_cpus;
 
+/* CPU time (user + system) the process used during the last run(): the work a
+ * round trip costs, without the time the two threads spent runnable but waiting
+ * for a CPU that other programs had. On a shared machine this is the stable
+ * figure for "does weft's Event do more than the raw futex event"; the rows
+ * themselves stay wall time (the latency a user sees). */
+static double g_last_cpu;
+
+static double process_cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec
+         + ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
+}
+
+#define HANDOFF_REPS_MAX 21
+
+static int handoff_reps(void) { return bench_quick() ? BENCH_REPS : HANDOFF_REPS_MAX; }
+
+/* bench_suite with more, shorter rounds in ABBA order (see the top). */
+static void handoff_suite(const char *workload, bench_case *c, size_t n,
+                          double v[][HANDOFF_REPS_MAX], double cpu[][HANDOFF_REPS_MAX])
+{
+    const int reps = handoff_reps();
+    for (size_t i = 0; i < n; i++) {
+        bench_calibrate(&c[i]);
+        c[i].iters = c[i].iters / 2 ? c[i].iters / 2 : 1;
+        (void)c[i].fn(c[i].ctx, c[i].iters); /* warm-up */
+    }
+    for (int r = 0; r < reps; r++)
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (r & 1) ? n - 1 - k : k;
+            v[i][r] = bench_per_op(BENCH_US, c[i].fn(c[i].ctx, c[i].iters), c[i].iters);
+            cpu[i][r] = bench_per_op(BENCH_US, g_last_cpu, c[i].iters);
+        }
+    for (size_t i = 0; i < n; i++) {
+        double sorted[HANDOFF_REPS_MAX];
+        memcpy(sorted, v[i], sizeof sorted);
+        bench_report_samples(workload, c[i].impl, c[i].role, sorted, reps,
+                             bench_unit_name(BENCH_US), false);
+    }
+}
+
+/* The paired notes: weft Event against the raw futex event, round by round, in
+ * wall time and in CPU time. */
+static void paired_note(const char *workload, const bench_case *c, size_t n,
+                        double v[][HANDOFF_REPS_MAX], double cpu[][HANDOFF_REPS_MAX])
+{
+    const int reps = handoff_reps();
+    int we = -1, fe = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(c[i].impl, "weft Event") == 0) we = (int)i;
+        if (strcmp(c[i].impl, "raw futex event") == 0) fe = (int)i;
+    }
+    if (we < 0 || fe < 0) return;
+    for (int k = 0; k < 2; k++) {
+        double (*x)[HANDOFF_REPS_MAX] = k == 0 ? v : cpu;
+        double q[HANDOFF_REPS_MAX];
+        int m = 0;
+        for (int r = 0; r < reps; r++)
+            if (x[fe][r] > 0 && x[we][r] > 0) q[m++] = x[we][r] / x[fe][r];
+        if (m == 0) continue;
+        qsort(q, (size_t)m, sizeof q[0], bench_cmp_double);
+        double fe_med, we_med;
+        {
+            double a[HANDOFF_REPS_MAX], b[HANDOFF_REPS_MAX];
+            memcpy(a, x[fe], sizeof a);
+            memcpy(b, x[we], sizeof b);
+            qsort(a, (size_t)reps, sizeof a[0], bench_cmp_double);
+            qsort(b, (size_t)reps, sizeof b[0], bench_cmp_double);
+            fe_med = a[reps / 2];
+            we_med = b[reps / 2];
+        }
+        bench_note(workload, "weft Event vs raw futex event, %s, paired by round: median "
+                   "%+.1f%% (quartiles %+.1f%% .. %+.1f%%, %d rounds; medians %.3g vs %.3g us; "
+                   "negative: weft cheaper)",
+                   k == 0 ? "wall time" : "CPU time (user+sys) per round trip",
+                   (q[m / 2] - 1) * 100, (q[m / 4] - 1) * 100, (q[(3 * m) / 4] - 1) * 100, m,
+                   we_med, fe_med);
+    }
+}
+
 static double run(void *ctx, uint64_t iters)
 {
     g_cur = ctx;
     g_iters = iters;
     g_cur->setup();
+    double c0 = process_cpu_seconds();
     double t = bench_team_run(2, body, NULL, g_cpus);
+    g_last_cpu = process_cpu_seconds() - c0;
     g_cur->teardown();
     return t;
 }
@@ -264,7 +369,10 @@ int main(void)
         for (size_t i = 0; i < n; i++)
             cases[i] = (bench_case){ adapters[i].name, adapters[i].role, run,
                                      (void *)&adapters[i], 1, 0, 0, { 0 } };
-        bench_suite(w, BENCH_US, cases, n);
+        static double v[sizeof adapters / sizeof adapters[0]][HANDOFF_REPS_MAX];
+        static double cpu[sizeof adapters / sizeof adapters[0]][HANDOFF_REPS_MAX];
+        handoff_suite(w, cases, n, v, cpu);
+        paired_note(w, cases, n, v, cpu);
         if (!WEFT_BENCH_HAVE_EVENT)
             bench_weft_missing(w, "Event");
         if (!(WEFT_BENCH_HAVE_CONDITION && WEFT_BENCH_HAVE_LOCK))

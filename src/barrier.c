@@ -41,6 +41,12 @@
  * sleeper; a sleeper always sets LOCK_CONTENDED before sleeping on it, so it is
  * either woken or sees the word change.
  *
+ * Debugging: a wait records WEFT__WK_BARRIER (internal/debug.h) from its first
+ * sleep until it leaves (one record for the wait to enter while the previous
+ * generation drains, another for the trip), and a sleep on the internal mutex
+ * records one too; the paths that never sleep record nothing. Every record is
+ * ended before wait returns.
+ *
  * Wakes are issued while holding the lock, so the barrier's memory is never
  * touched after the last thread left it; a wake on the mutex word after the
  * unlock is the only exception, and the contract allows it to hit reused memory
@@ -51,6 +57,7 @@
 
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/self.h"
 #include "internal/wait.h"
 #include "weft/barrier.h"
@@ -73,10 +80,16 @@ static void mlock(weft_barrier *b)
                                                  memory_order_acquire, memory_order_relaxed)) {
         if (c != LOCK_CONTENDED)
             c = atomic_exchange_explicit(&b->lock, LOCK_CONTENDED, memory_order_acquire);
-        while (c != LOCK_FREE) {
-            /* We announced a sleeper (LOCK_CONTENDED) before sleeping on it. */
-            weft__wait(&b->lock, LOCK_CONTENDED, WEFT__NS_FOREVER);
-            c = atomic_exchange_explicit(&b->lock, LOCK_CONTENDED, memory_order_acquire);
+        if (c != LOCK_FREE) {
+            /* Blocked on the barrier's internal mutex: recorded as a barrier wait
+             * (nested inside the caller's record, if any). */
+            int tok = weft__rec_begin(WEFT__WK_BARRIER, b, WEFT__NS_FOREVER);
+            while (c != LOCK_FREE) {
+                /* We announced a sleeper (LOCK_CONTENDED) before sleeping on it. */
+                weft__wait(&b->lock, LOCK_CONTENDED, WEFT__NS_FOREVER);
+                c = atomic_exchange_explicit(&b->lock, LOCK_CONTENDED, memory_order_acquire);
+            }
+            weft__rec_end(tok);
         }
     }
     WEFT__HAPPENS_AFTER(b);
@@ -89,11 +102,30 @@ static void munlock(weft_barrier *b)
         weft__wake(&b->lock, 1);
 }
 
+/* A wait record (internal/debug.h) that is begun at the first sleep of a wait
+ * and ended once, when that wait is over. */
+struct rec {
+    bool on;
+    int tok;
+};
+#define REC_NONE { false, 0 }
+
+static void rec_end(struct rec *r)
+{
+    if (r->on) weft__rec_end(r->tok);
+    r->on = false;
+}
+
 /* model: barrier.pml notify_all/wait: seq read under the lock, weft__wait on it (B3) */
-/* Release the lock, sleep until seq moves (or the deadline), take the lock. */
-static void cwait(weft_barrier *b, weft__ns deadline)
+/* Release the lock, sleep until seq moves (or the deadline), take the lock. The
+ * first sleep of a wait begins its record r. */
+static void cwait(weft_barrier *b, weft__ns deadline, struct rec *r)
 {
     uint32_t s = atomic_load_explicit(&b->seq, memory_order_relaxed);
+    if (!r->on) {
+        r->tok = weft__rec_begin(WEFT__WK_BARRIER, b, deadline);
+        r->on = true;
+    }
     munlock(b);
     weft__wait(&b->seq, s, deadline);
     mlock(b);
@@ -163,7 +195,10 @@ int weft_barrier_init(weft_barrier *b, long parties, weft_barrier_action action,
     return WEFT_OK;
 }
 
-void weft_barrier_destroy(weft_barrier *b) { (void)b; }
+void weft_barrier_destroy(weft_barrier *b)
+{
+    if (b) weft__name_forget(b);
+}
 
 /* Common argument checks of wait/reset/abort. */
 static int check(weft_barrier *b)
@@ -197,7 +232,7 @@ static int trip(weft_barrier *b, int index)
 }
 
 /* A party that is not the last: wait until the generation trips. Lock held. */
-static int await_trip(weft_barrier *b, int index, double timeout)
+static int await_trip(weft_barrier *b, int index, double timeout, struct rec *r)
 {
     weft__ns deadline;
     switch (weft__timeout_class(timeout)) {
@@ -219,7 +254,7 @@ static int await_trip(weft_barrier *b, int index, double timeout)
             break_barrier(b);
             return WEFT_EBROKEN;
         }
-        cwait(b, deadline);
+        cwait(b, deadline, r);
     }
     return get_state(b) == BAR_DRAINING ? index : WEFT_EBROKEN;
 }
@@ -232,9 +267,13 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
 
     mlock(b);
     /* model: barrier.pml B1 (enter) */
-    /* Block (without a timeout) while the previous generation drains or resets. */
+    /* Block (without a timeout) while the previous generation drains or resets.
+     * That wait has no deadline, the one for the trip may have one: each gets
+     * its own record. */
+    struct rec r = REC_NONE;
     while (get_state(b) == BAR_DRAINING || get_state(b) == BAR_RESETTING)
-        cwait(b, WEFT__NS_FOREVER);
+        cwait(b, WEFT__NS_FOREVER, &r);
+    rec_end(&r);
     if (get_state(b) == BAR_BROKEN) {
         munlock(b);
         return WEFT_EBROKEN;
@@ -242,7 +281,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
     int index = (int)get_count(b);
     set_count(b, (uint32_t)index + 1);
     if ((uint32_t)index + 1 == b->parties) rc = trip(b, index);
-    else rc = await_trip(b, index, timeout);
+    else rc = await_trip(b, index, timeout, &r);
 
     /* model: barrier.pml B5 (exit) */
     /* Leave; the last one out of a drained or reset generation reopens it. */
@@ -252,6 +291,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
         set_state(b, BAR_FILLING);
         broadcast(b);
     }
+    rec_end(&r);
     munlock(b);
     return rc;
 }

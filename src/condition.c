@@ -28,6 +28,10 @@
  * sleep itself cannot miss the token: notify stores NOTIFIED before waking, and
  * weft__wait re-checks the token against WAITING atomically with the sleep.
  *
+ * Debugging: a waiter about to sleep records WEFT__WK_CONDITION (obj: the
+ * condition) in its thread's wait record (internal/debug.h); the record stays
+ * open until the lock is re-acquired, so the lock's own record nests inside it.
+ *
  * Node lifetime: notify touches a node only while holding the lock, and the
  * waiter cannot return from wait (its node's frame stays alive) before it has
  * taken the lock back, so the store is safe. The wake after the store may reach
@@ -42,6 +46,7 @@
 #include "internal/annotate.h"
 #include "internal/clock.h"
 #include "internal/condition.h"
+#include "internal/debug.h"
 #include "internal/lock.h"
 #include "internal/wait.h"
 #include "weft/condition.h"
@@ -143,6 +148,7 @@ void weft_condition_destroy(weft_condition *cond)
 {
     if (!cond) return;
     weft_rlock_destroy(&cond->own);
+    weft__name_forget(cond);
 #ifdef WEFT_DEBUG
     cond->ops = &destroyed_ops;
 #else
@@ -231,8 +237,19 @@ static int wait_until(weft_condition *cond, weft__ns deadline)
     }
 
     /* Sleep until notified or the deadline passes. acquire: pairs with notify's
-     * release store of NOTIFIED. */
+     * release store of NOTIFIED. The wait record (internal/debug.h) is begun
+     * just before the first sleep and stays open over the re-acquire below, whose
+     * own Lock record nests inside it: the dump shows "Condition.wait" outermost
+     * and the lock it is blocked on innermost. A poll (deadline 0) never sleeps
+     * here and records nothing. */
+    bool recorded = false;
+    int tok = 0;
     while (atomic_load_explicit(&w.token, memory_order_acquire) == TOKEN_WAITING) {
+        if (deadline == 0) break;
+        if (!recorded) {
+            tok = weft__rec_begin(WEFT__WK_CONDITION, cond, deadline);
+            recorded = true;
+        }
         /* model: condition.pml C3 (sleep on the token) */
         if (weft__wait(&w.token, TOKEN_WAITING, deadline) == WEFT_ETIMEDOUT) break;
     }
@@ -245,6 +262,7 @@ static int wait_until(weft_condition *cond, weft__ns deadline)
         rc = ops->acquire_restore ? ops->acquire_restore(l, saved)
                                   : ops->acquire(l, true, WEFT_FOREVER);
     } while (rc != WEFT_OK);
+    if (recorded) weft__rec_end(tok);
 
     /* Under the lock: a notify either unlinked us and set the token, or did not
      * choose us and never will (it needs the lock we hold). */

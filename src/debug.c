@@ -106,6 +106,7 @@ static uint32_t high;               /* slots handed out so far, under slot_lock 
 static void spin_lock(atomic_flag *f)
 {
     unsigned n = 0;
+    WEFT__BENIGN_WORD(f, sizeof *f);   /* helgrind/drd: the flag itself is atomic */
     while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
         if (++n > 64) weft__os_yield();
     WEFT__HAPPENS_AFTER(f);
@@ -264,7 +265,7 @@ int weft__rec_begin(enum weft__wk kind, const void *obj, weft__ns deadline)
     if (d < DEPTH) {
         atomic_store_explicit(&s->w[d].kind, (int)kind, memory_order_relaxed);
         atomic_store_explicit(&s->w[d].obj, obj, memory_order_relaxed);
-        atomic_store_explicit(&s->w[d].since, weft__now(), memory_order_relaxed);
+        atomic_store_explicit(&s->w[d].since, weft__now_coarse(), memory_order_relaxed);
         atomic_store_explicit(&s->w[d].deadline, deadline, memory_order_relaxed);
     }
     atomic_store_explicit(&s->depth, d + 1, memory_order_relaxed);
@@ -286,12 +287,24 @@ void weft__rec_end(int token)
         if (++n > 64) weft__os_yield();
 }
 
-struct snap {
-    uint32_t depth;
-    int kind, okind;                 /* innermost and outermost record */
-    const void *obj, *oobj;
-    int64_t since, osince, deadline;
+struct rec {
+    int kind;
+    const void *obj;
+    int64_t since, deadline;
 };
+
+struct snap {
+    uint32_t depth;                  /* records in the stack (may exceed DEPTH) */
+    int n;                           /* records read: min(depth, DEPTH) */
+    int g;                           /* the record the graph follows, or -1 */
+    struct rec r[DEPTH];             /* outermost first */
+};
+
+static bool graph_kind(int kind)
+{
+    return kind == WEFT__WK_LOCK || kind == WEFT__WK_RLOCK || kind == WEFT__WK_JOIN
+        || kind == WEFT__WK_FUTURE;
+}
 
 /* Read tid's records consistently and pin them. True: *out is valid and the
  * caller must unpin(s) after it has read what it needs from the objects. */
@@ -306,21 +319,25 @@ static bool pin(struct slot *s, weft__tid tid, struct snap *out)
         }
         if (atomic_load_explicit(&s->id, memory_order_acquire) != tid) break;
         uint32_t d = atomic_load_explicit(&s->depth, memory_order_relaxed);
-        memset(out, 0, sizeof *out);
         out->depth = d;
-        if (d > 0) {
-            uint32_t i = d <= DEPTH ? d - 1 : DEPTH - 1;
-            out->kind = d <= DEPTH ? atomic_load_explicit(&s->w[i].kind, memory_order_relaxed)
-                                   : WEFT__WK_OTHER;
-            out->obj = atomic_load_explicit(&s->w[i].obj, memory_order_relaxed);
-            out->since = atomic_load_explicit(&s->w[i].since, memory_order_relaxed);
-            out->deadline = atomic_load_explicit(&s->w[i].deadline, memory_order_relaxed);
-            out->okind = atomic_load_explicit(&s->w[0].kind, memory_order_relaxed);
-            out->oobj = atomic_load_explicit(&s->w[0].obj, memory_order_relaxed);
-            out->osince = atomic_load_explicit(&s->w[0].since, memory_order_relaxed);
+        out->n = d <= DEPTH ? (int)d : DEPTH;
+        out->g = -1;
+        for (int i = 0; i < out->n; i++) {
+            out->r[i].kind = atomic_load_explicit(&s->w[i].kind, memory_order_relaxed);
+            out->r[i].obj = atomic_load_explicit(&s->w[i].obj, memory_order_relaxed);
+            out->r[i].since = atomic_load_explicit(&s->w[i].since, memory_order_relaxed);
+            out->r[i].deadline = atomic_load_explicit(&s->w[i].deadline, memory_order_relaxed);
         }
         atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&s->seq, memory_order_relaxed) == q1) return true;
+        if (atomic_load_explicit(&s->seq, memory_order_relaxed) != q1) continue;
+        /* The wait that decides whether this thread can go on: the innermost one
+         * that is a graph edge (Future.result sleeping in a Condition.wait waits
+         * for the future; once notified, re-acquiring the condition's Lock, it
+         * waits for that lock). Records deeper than DEPTH are unknown: none. */
+        if (d <= DEPTH)
+            for (int i = out->n - 1; i >= 0 && out->g < 0; i--)
+                if (graph_kind(out->r[i].kind)) out->g = i;
+        return true;
     }
     atomic_fetch_sub_explicit(&s->inspectors, 1, memory_order_release);
     return false;
@@ -331,17 +348,19 @@ static void unpin(struct slot *s)
     atomic_fetch_sub_explicit(&s->inspectors, 1, memory_order_release);
 }
 
-/* The threads that can end the wait in *sn (objects pinned). n >= 1: all must be
- * stuck; 0 or -1: the wait is not a graph edge, or may end some other way. */
+/* The threads that can end the graph wait in *sn (objects pinned). n >= 1: all
+ * must be stuck; 0 or -1: no graph wait, or it may end some other way. */
 static int successors(const struct snap *sn, weft__tid *out, int max)
 {
-    if (sn->deadline != WEFT__NS_FOREVER || !sn->obj) return -1;
+    if (sn->g < 0) return -1;
+    const struct rec *r = &sn->r[sn->g];
+    if (r->deadline != WEFT__NS_FOREVER || !r->obj) return -1;
     weft__tid t = 0;
-    switch (sn->kind) {
-    case WEFT__WK_LOCK: t = weft__lock_holder(sn->obj); break;
-    case WEFT__WK_RLOCK: t = weft__rlock_holder(sn->obj); break;
-    case WEFT__WK_JOIN: t = weft__thread_tid(sn->obj); break;
-    case WEFT__WK_FUTURE: return weft__future_blockers(sn->obj, out, max);
+    switch (r->kind) {
+    case WEFT__WK_LOCK: t = weft__lock_holder(r->obj); break;
+    case WEFT__WK_RLOCK: t = weft__rlock_holder(r->obj); break;
+    case WEFT__WK_JOIN: t = weft__thread_tid(r->obj); break;
+    case WEFT__WK_FUTURE: return weft__future_blockers(r->obj, out, max);
     default: return -1;
     }
     if (!t) return -1;
@@ -392,14 +411,14 @@ static bool stuck(struct walk *w, weft__tid tid)
     }
     if (!s || !pin(s, tid, &sn)) return false;
     weft__tid succ[MAXBLOCK];
-    int n = sn.depth ? successors(&sn, succ, MAXBLOCK) : -1;
+    int n = successors(&sn, succ, MAXBLOCK);
     unpin(s);
     if (n <= 0) return false;
     struct hop *h = &w->path[w->len++];
     h->tid = tid;
-    h->kind = sn.kind;
-    h->obj = sn.obj;
-    h->since = sn.since;
+    h->kind = sn.r[sn.g].kind;
+    h->obj = sn.r[sn.g].obj;
+    h->since = sn.r[sn.g].since;
     bool all = true;
     for (int i = 0; i < n && all; i++) {
         w->path[w->len - 1].next = succ[i];
@@ -635,7 +654,11 @@ weft_deadlock_mode weft_deadlock_get_mode(void)
 static void write_cycle(FILE *f, const struct walk *w, int mode)
 {
     char me[160], obj[160], edge[512];
-    weft__describe_tid(w->origin, me, sizeof me);
+    struct slot *os = slot_of(w->origin);
+    char oname[NAMELEN] = "";
+    if (os) load_name(os, oname);
+    if (oname[0]) snprintf(me, sizeof me, "thread '%s'", oname);
+    else weft__describe_tid(w->origin, me, sizeof me);
     fprintf(f, "weft: deadlock detected: the wait of %s can never end\n", me);
     weft__ns now = weft__now();
     for (int i = 0; i < w->clen; i++) {
@@ -735,23 +758,30 @@ static void dump_slot(FILE *out, struct slot *s, weft__tid tid, weft__ns now)
         return;
     }
     weft__tid succ[MAXBLOCK];
-    int n = sn.depth ? successors(&sn, succ, MAXBLOCK) : -1;
+    int n = successors(&sn, succ, MAXBLOCK);
+    if (n < 0 && sn.g >= 0 && sn.r[sn.g].deadline != WEFT__NS_FOREVER) {
+        /* a timed lock wait is no graph edge, but the dump still names the holder */
+        struct snap fe = sn;
+        fe.r[sn.g].deadline = WEFT__NS_FOREVER;
+        n = successors(&fe, succ, MAXBLOCK);
+    }
+    unpin(s);
     if (sn.depth == 0) {
-        unpin(s);
         fprintf(out, "      running (not blocked in weft)\n");
         return;
     }
-    unpin(s);
-    if (sn.depth > 1 || sn.okind != sn.kind) {
-        weft__describe_obj(sn.oobj, obj, sizeof obj);
-        fprintf(out, "      in %s on %s for %.3f s\n", weft__wk_name((enum weft__wk)sn.okind),
-                obj, (double)(now - sn.osince) / 1e9);
+    /* outermost (what the caller called) to innermost (where it sleeps) */
+    for (int i = 0; i < sn.n; i++) {
+        const struct rec *r = &sn.r[i];
+        weft__describe_obj(r->obj, obj, sizeof obj);
+        edge[0] = '\0';
+        if (i == sn.g) describe_edge(r->kind, succ, n, edge, sizeof edge);
+        fprintf(out, "      %s %s on %s for %.3f s%s%s\n", i == sn.n - 1 ? "blocked in" : "in",
+                weft__wk_name((enum weft__wk)r->kind), obj, (double)(now - r->since) / 1e9,
+                r->deadline == WEFT__NS_FOREVER ? "" : " (with a timeout)", edge);
     }
-    weft__describe_obj(sn.obj, obj, sizeof obj);
-    describe_edge(sn.kind, succ, n, edge, sizeof edge);
-    fprintf(out, "      blocked in %s on %s for %.3f s%s%s\n",
-            weft__wk_name((enum weft__wk)sn.kind), obj, (double)(now - sn.since) / 1e9,
-            sn.deadline == WEFT__NS_FOREVER ? "" : " (with a timeout)", edge);
+    if (sn.depth > (uint32_t)sn.n)
+        fprintf(out, "      ... and %u deeper waits\n", (unsigned)(sn.depth - (uint32_t)sn.n));
 }
 
 void weft__dump_threads(FILE *out, const weft__tid *only, int n)
@@ -823,6 +853,9 @@ static int parse_signal(const char *e)
 
 __attribute__((constructor)) static void debug_env_init(void)
 {
+    /* helgrind/drd: these words are only accessed atomically */
+    WEFT__BENIGN_WORD(&weft__names_used, sizeof weft__names_used);
+    WEFT__BENIGN_WORD(&weft__dl_mode_word, sizeof weft__dl_mode_word);
     int sig = parse_signal(getenv("WEFT_DUMP_SIGNAL"));
     if (sig) (void)weft_debug_dump_on_signal(sig);
 }

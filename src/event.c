@@ -25,6 +25,10 @@
  * generation. A waiter that timed out re-reads the word once more before
  * reporting WEFT_ETIMEDOUT, so a set() at the deadline still counts.
  *
+ * Debugging: a waiter that is about to sleep records WEFT__WK_EVENT in its
+ * thread's wait record (internal/debug.h) and ends the record on its way out;
+ * the fast path (flag already set) records nothing.
+ *
  * Memory order: set()'s CAS is a release and every read that may end a wait is
  * an acquire, so what the setter wrote before set() is visible to every thread
  * whose wait returned WEFT_OK.
@@ -33,6 +37,7 @@
 
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/wait.h"
 #include "weft/event.h"
 
@@ -53,7 +58,10 @@ void weft_event_init(weft_event *ev)
     BENIGN(ev);
 }
 
-void weft_event_destroy(weft_event *ev) { (void)ev; }
+void weft_event_destroy(weft_event *ev)
+{
+    if (ev) weft__name_forget(ev);
+}
 
 int weft_event_set(weft_event *ev)
 {
@@ -94,17 +102,26 @@ bool weft_event_is_set(const weft_event *ev)
     return (w & EV_SET) != 0;
 }
 
+/* The wait record (internal/debug.h) is begun just before the first sleep, so a
+ * wait that ends without sleeping (the flag arrived during the CAS) costs
+ * nothing, and ended on both returns. */
 __attribute__((noinline)) static int wait_slow(weft_event *ev, uint32_t w, weft__ns deadline)
 {
     const uint32_t gen0 = w & EV_GEN_MASK;
     bool timed_out = false;
+    bool recorded = false;
+    int tok = 0;
     for (;;) {
         /* model: event.pml E3 (flag or a new generation seen) */
         if ((w & EV_SET) || (w & EV_GEN_MASK) != gen0) {
             WEFT__HAPPENS_AFTER(ev);
+            if (recorded) weft__rec_end(tok);
             return WEFT_OK;
         }
-        if (timed_out) return WEFT_ETIMEDOUT;
+        if (timed_out) {
+            if (recorded) weft__rec_end(tok);
+            return WEFT_ETIMEDOUT;
+        }
         if (!(w & EV_WAITERS)) {
             /* Announce a sleeper; on failure w is the new word: re-check it. */
             /* model: event.pml E2 (WAITERS bit on) */
@@ -113,6 +130,10 @@ __attribute__((noinline)) static int wait_slow(weft_event *ev, uint32_t w, weft_
                                                        memory_order_acquire))
                 continue;
             w |= EV_WAITERS;
+        }
+        if (!recorded) {
+            tok = weft__rec_begin(WEFT__WK_EVENT, ev, deadline);
+            recorded = true;
         }
         /* model: event.pml E4 (sleep on the word, then re-read) */
         if (weft__wait(&ev->word, w, deadline) == WEFT_ETIMEDOUT) timed_out = true;

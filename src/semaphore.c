@@ -70,6 +70,11 @@
  * same way as glibc 2.21's sem_post). A sleeper unregisters before its acquire
  * returns, so nothing of the acquirer touches the object after acquire returns.
  *
+ * Debugging: an acquirer about to sleep records WEFT__WK_SEMAPHORE in its
+ * thread's wait record (internal/debug.h) and ends it before returning; the
+ * fast path (a free unit) records nothing. rec_end runs before acquire
+ * returns, so no reader of the record can touch sem once the caller may free it.
+ *
  * Wake count: release(n) wakes min(n, sleepers), never everyone (no thundering
  * herd). Barging is allowed, as in CPython: a running acquirer may take a unit
  * that was released for a sleeper; the sleeper then sleeps again.
@@ -79,6 +84,7 @@
 
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/wait.h"
 #include "weft/semaphore.h"
 
@@ -135,7 +141,10 @@ static int init(weft_semaphore *sem, long value, bool bounded)
 int weft_semaphore_init(weft_semaphore *sem, long value) { return init(sem, value, false); }
 int weft_bounded_semaphore_init(weft_semaphore *sem, long value) { return init(sem, value, true); }
 
-void weft_semaphore_destroy(weft_semaphore *sem) { (void)sem; }
+void weft_semaphore_destroy(weft_semaphore *sem)
+{
+    if (sem) weft__name_forget(sem);
+}
 
 /* Take a unit if one is free. In the slow path the first load is the sleeper's
  * "look at value after registering" of the argument above (coherence: it is not
@@ -160,12 +169,19 @@ static bool try_take(weft_semaphore *sem)
 __attribute__((noinline)) static int acquire_slow(weft_semaphore *sem, weft__ns deadline)
 {
     int rc;
+    bool recorded = false;
+    int tok = 0;
     /* Register before the last look at value (see "Why no wakeup is lost"):
      * from here on every release CAS ordered after this RMW sees sleepers >= 1. */
     /* model: semaphore.pml S2 (register) */
     atomic_fetch_add_explicit(&sem->state, SEM_ONE_SLEEPER, memory_order_acq_rel);
     for (;;) {
         if (try_take(sem)) { rc = WEFT_OK; break; }
+        /* The wait record (internal/debug.h), begun just before the first sleep. */
+        if (!recorded) {
+            tok = weft__rec_begin(WEFT__WK_SEMAPHORE, sem, deadline);
+            recorded = true;
+        }
         /* model: semaphore.pml S3 (sleep on the value half) */
         if (weft__wait(value_word(sem), 0, deadline) == WEFT_ETIMEDOUT) {
             /* One last look: a release that picked us as its wakee must not be
@@ -179,6 +195,7 @@ __attribute__((noinline)) static int acquire_slow(weft_semaphore *sem, weft__ns 
      * nothing; a release that still counts us only wakes one thread too many. */
     /* model: semaphore.pml S4 (unregister) */
     atomic_fetch_sub_explicit(&sem->state, SEM_ONE_SLEEPER, memory_order_relaxed);
+    if (recorded) weft__rec_end(tok);
     return rc;
 }
 

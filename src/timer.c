@@ -57,6 +57,7 @@
 
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/os.h"
 #include "weft/condition.h"
 #include "weft/lock.h"
@@ -384,6 +385,11 @@ int weft_timer_join(weft_timer *t, double timeout)
     int trc = weft__join_deadline(timeout, &deadline);
     if (trc != WEFT_OK) return trc;
     int rc = WEFT_OK;
+    /* The join's wait record (internal/debug.h): WEFT__WK_TIMER, from the first
+     * sleep to the return; the Condition.wait and Thread.join records nest in it.
+     * A join that finds the timer finished and its thread gone records nothing. */
+    bool recorded = false;
+    int tok = 0;
     weft_lock_acquire(&g_lock, true, WEFT_FOREVER);
     while (atomic_load_explicit(&t->state, memory_order_relaxed) != TM_FINISHED) {
         /* A function thread that ended without finishing the timer did not
@@ -399,23 +405,37 @@ int weft_timer_join(weft_timer *t, double timeout)
             left = (double)(deadline - now) / 1e9;
             if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
         }
+        if (!recorded) {
+            tok = weft__rec_begin(WEFT__WK_TIMER, t, deadline);
+            recorded = true;
+        }
         (void)weft_condition_wait(&t->done, left);
     }
     bool started = atomic_load_explicit(&t->thread_started, memory_order_relaxed);
     weft_lock_release(&g_lock);
-    if (rc != WEFT_OK || !started) return rc;
+    if (rc != WEFT_OK || !started) {
+        if (recorded) weft__rec_end(tok);
+        return rc;
+    }
     /* The function returned; wait for its thread to end, as Thread.join does. */
     double left = deadline == WEFT__NS_FOREVER ? WEFT_FOREVER
                                                : (double)(deadline - weft__now()) / 1e9;
     if (left != WEFT_FOREVER && left < 0) left = 0;
     if (left > WEFT_TIMEOUT_MAX) left = WEFT_TIMEOUT_MAX;
+    if (!recorded && weft_thread_is_alive(t->thread)) {
+        tok = weft__rec_begin(WEFT__WK_TIMER, t, deadline);
+        recorded = true;
+    }
     rc = weft_thread_join(t->thread, left);
+    if (recorded) weft__rec_end(tok);
     return rc == WEFT_ESTATE ? WEFT_OK : rc;
 }
 
 void weft_timer_destroy(weft_timer *t)
 {
-    if (t) timer_unref(t);
+    if (!t) return;
+    weft__name_forget(t);
+    timer_unref(t);
 }
 
 bool weft_timer_is_alive(const weft_timer *t)

@@ -27,6 +27,8 @@ typedef int64_t weft__ns;
 
 /* Monotonic now in nanoseconds (platform layer; never fails, never touches errno). */
 weft__ns weft__now(void) __attribute__((visibility("hidden")));
+/* The same clock at tick granularity (never ahead of weft__now): for wait records. */
+weft__ns weft__now_coarse(void) __attribute__((visibility("hidden")));
 
 /* The classes a timeout argument falls into; each API maps them to its rule. */
 enum weft__tclass {
