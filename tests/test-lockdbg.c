@@ -766,3 +766,66 @@ TEST(stats_misuse)
     ASSERT_EQ(st.acquisitions, 0);
     weft_lock_destroy(&l);
 }
+
+/* ---- the environment ---------------------------------------------------------------- */
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/* Run in a child process started by env_switches_read_once with
+ * WEFT_LOCK_ORDER=1 and WEFT_LOCK_STATS=1 (alone in a normal run, without them,
+ * it has nothing to check). The variables are read at the first acquire: the
+ * checker and the statistics for every lock are on without any call. */
+TEST(env_child)
+{
+    if (!getenv("WEFT_LOCKDBG_ENV_CHILD")) return;
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    static struct captured c;
+    weft_debug_set_report_hook(capture, &c);
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    weft_debug_set_report_hook(NULL, NULL);
+    ASSERT_EQ(atomic_load(&c.count), 1);
+    ASSERT_TRUE(strstr(c.text, "lock-order inversion") != NULL);
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&a, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_OK(weft_debug_stats_get(&b, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+}
+
+TEST(env_switches_read_once)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ASSERT(n > 0);
+    exe[n] = '\0';
+    /* the parent's environment plus the three variables */
+    size_t ne = 0;
+    while (environ[ne]) ne++;
+    char **env = calloc(ne + 4, sizeof *env);
+    ASSERT(env);
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], "WEFT_LOCK_", 10) != 0) env[k++] = environ[i];
+    env[k++] = "WEFT_LOCK_ORDER=1";
+    env[k++] = "WEFT_LOCK_STATS=1";
+    env[k++] = "WEFT_LOCKDBG_ENV_CHILD=1";
+    env[k] = NULL;
+    char *argv[] = { exe, "env_child", NULL };
+    pid_t pid;
+    ASSERT_EQ(posix_spawn(&pid, exe, NULL, NULL, argv, env), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    free(env);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+}
