@@ -36,7 +36,11 @@
  * that order. If B -> A was recorded before, the two orders can deadlock: the pair
  * is reported once (both edges get `reported`) through weft__report, naming both
  * locks and both threads. The check runs before the acquire blocks, so an
- * inversion that deadlocks right away is still reported. Acquires that cannot
+ * inversion that deadlocks right away is still reported. When an order A -> B is
+ * seen for the first time and B -> A was not, a depth-first search over the
+ * recorded orders looks for a longer way back from B to A (A -> B, B -> C,
+ * C -> A taken by three threads: at most CHAIN_MAX edges); such a cycle is
+ * reported once too, with every order in it. Acquires that cannot
  * wait (non-blocking, timeout 0) record no order: taking a lock that way in the
  * "wrong" order is the standard way to avoid the deadlock.
  *
@@ -238,11 +242,44 @@ static void edges_forget(const void *lock)
     }
 }
 
+#define CHAIN_MAX 6   /* longest order cycle looked for (locks) */
+
+/* An order cycle found when taking b while holding a: the orders recorded before
+ * that lead from b back to a (one edge: a direct inversion). */
 struct inversion {
     const void *a_obj, *b_obj;   /* held a, taking b */
-    weft__tid other_tid;
-    char other_who[WHO_MAX];
+    int hops;
+    struct {
+        const void *from_obj, *to_obj;
+        char who[WHO_MAX];
+    } chain[CHAIN_MAX];
 };
+
+/* A path of at least two recorded orders from `from` to `target` (depth-first,
+ * at most CHAIN_MAX edges, each lock visited once). Under `tables`. */
+static bool order_path(const void *from, const void *target, int depth, struct edge **path,
+                       int *len, const void **seen, int *nseen)
+{
+    if (depth == CHAIN_MAX) return false;
+    for (size_t i = 0; i < NEDGES; i++) {
+        struct edge *e = &edges[i];
+        if (e->from != from) continue;
+        if (e->to == target) {
+            if (depth == 0) continue; /* the direct inversion is reported as such */
+            path[depth] = e;
+            *len = depth + 1;
+            return true;
+        }
+        bool visited = false;
+        for (int k = 0; k < *nseen; k++)
+            if (seen[k] == e->to) visited = true;
+        if (visited || *nseen == 64) continue;
+        seen[(*nseen)++] = e->to;
+        path[depth] = e;
+        if (order_path(e->to, target, depth + 1, path, len, seen, nseen)) return true;
+    }
+    return false;
+}
 
 /* Record held -> lock for every held lock; collect the inversions to report. */
 static int order_check(const weft_lock *lock, const void *obj, struct inversion *inv, int max,
@@ -254,20 +291,45 @@ static int order_check(const weft_lock *lock, const void *obj, struct inversion 
         const weft_lock *a = tl.h[i].lock;
         if (a == lock) continue;
         struct edge *e = edge_find(a, lock);
+        bool added = false;
         if (e && e->from == NULL && nedges < NEDGES * 3 / 4) {
             *e = (struct edge){ a, lock, tl.h[i].obj, obj, me, { 0 }, false };
             snprintf(e->who, sizeof e->who, "%s", me_who);
             nedges++;
+            added = true;
         }
+        if (n == max) continue;
         struct edge *r = edge_find(lock, a);
-        if (r && r->from != NULL && !r->reported && n < max) {
+        if (r && r->from != NULL) {
+            /* direct inversion: b -> a was seen before */
+            if (r->reported) continue;
             r->reported = true;
             if (e && e->from != NULL) e->reported = true;
             inv[n].a_obj = tl.h[i].obj;
             inv[n].b_obj = obj;
-            inv[n].other_tid = r->tid;
-            snprintf(inv[n].other_who, sizeof inv[n].other_who, "%s", r->who);
+            inv[n].hops = 1;
+            inv[n].chain[0].from_obj = r->from_obj;
+            inv[n].chain[0].to_obj = r->to_obj;
+            snprintf(inv[n].chain[0].who, sizeof inv[n].chain[0].who, "%s", r->who);
             n++;
+        } else if (added) {
+            /* a new order: does a path of earlier orders lead from b back to a?
+             * Looked for once, when the order is first seen, so reported once. */
+            struct edge *path[CHAIN_MAX];
+            const void *seen[64];
+            int len = 0, nseen = 0;
+            if (order_path(lock, a, 0, path, &len, seen, &nseen)) {
+                e->reported = true;
+                inv[n].a_obj = tl.h[i].obj;
+                inv[n].b_obj = obj;
+                inv[n].hops = len;
+                for (int k = 0; k < len; k++) {
+                    inv[n].chain[k].from_obj = path[k]->from_obj;
+                    inv[n].chain[k].to_obj = path[k]->to_obj;
+                    snprintf(inv[n].chain[k].who, sizeof inv[n].chain[k].who, "%s", path[k]->who);
+                }
+                n++;
+            }
         }
     }
     tables_unlock();
@@ -277,14 +339,28 @@ static int order_check(const weft_lock *lock, const void *obj, struct inversion 
 static void report_inversion(const struct inversion *v, const char *me_who)
 {
     char a[WEFT_DEBUG_NAME_MAX + 40], b[WEFT_DEBUG_NAME_MAX + 40];
-    char text[2048];
+    char x[WEFT_DEBUG_NAME_MAX + 40], y[WEFT_DEBUG_NAME_MAX + 40];
+    char text[4096];
+    size_t off = 0;
     weft__describe_obj(v->a_obj, a, sizeof a);
     weft__describe_obj(v->b_obj, b, sizeof b);
-    snprintf(text, sizeof text,
-             "weft: lock-order inversion between %s and %s (this can deadlock)\n"
-             "  %s takes %s while holding %s\n"
-             "  %s took %s while holding %s (first time that order was seen)\n",
-             a, b, me_who, b, a, v->other_who, a, b);
+    if (v->hops == 1)
+        off += (size_t)snprintf(text, sizeof text,
+                                "weft: lock-order inversion between %s and %s (this can deadlock)\n",
+                                a, b);
+    else
+        off += (size_t)snprintf(text, sizeof text,
+                                "weft: lock-order cycle through %d locks, from %s to %s and back "
+                                "(this can deadlock)\n", v->hops + 1, a, b);
+    off += (size_t)snprintf(text + off, sizeof text - off, "  %s takes %s while holding %s\n",
+                            me_who, b, a);
+    for (int k = 0; k < v->hops && off < sizeof text; k++) {
+        weft__describe_obj(v->chain[k].to_obj, x, sizeof x);
+        weft__describe_obj(v->chain[k].from_obj, y, sizeof y);
+        off += (size_t)snprintf(text + off, sizeof text - off,
+                                "  %s took %s while holding %s (first time that order was seen)\n",
+                                v->chain[k].who, x, y);
+    }
     weft__report(text);
 }
 

@@ -473,6 +473,39 @@ TEST(order_no_report_when_orders_agree)
     weft_lock_destroy(&d);
 }
 
+/* A cycle through three locks (A->B, B->C in two threads, then C->A in a
+ * third; no two of them inverted) is reported once, with every order in it. */
+TEST(order_cycle_through_three_locks_reported_once)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT, d = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_name(&a, "alpha"));
+    ASSERT_OK(weft_debug_name(&b, "beta"));
+    ASSERT_OK(weft_debug_name(&d, "gamma"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    char w1[160], w2[160], w3[160];
+    run_order("t-ab", &a, &b, w1);
+    run_order("t-bg", &b, &d, w2);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("t-ga", &d, &a, w3);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "cycle through 3 locks") != NULL);
+    ASSERT_TRUE(strstr(c->text, "takes 'alpha' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'beta' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'gamma' (") != NULL);
+    assert_names_thread(c->text, w1, "'t-ab'");
+    assert_names_thread(c->text, w2, "'t-bg'");
+    assert_names_thread(c->text, w3, "'t-ga'");
+    run_order("t-ga2", &d, &a, NULL); /* same orders again: nothing new */
+    run_order("t-ab2", &a, &b, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+    weft_lock_destroy(&d);
+}
+
 /* A non-blocking (or poll) acquire in the opposite order cannot deadlock (it
  * does not wait): it is the usual way out of an order problem, not reported. */
 TEST(order_trylock_in_opposite_order_not_reported)
