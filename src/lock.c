@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* lock.c: Python's threading.Lock on one 32-bit word and internal/wait.h.
+/* lock.c: Python's threading.Lock on one 32-bit word (plus a debug holder id) and
+ * internal/wait.h.
  *
  * State word (docs/design/lock.md; constants in internal/lock.h)
  * --------------------------------------------------------------
