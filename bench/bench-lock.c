@@ -10,7 +10,7 @@
  *                        per-thread acquisition counts (1 = perfectly fair, 0 =
  *                        a thread starved)
  * Implementations: pthread_mutex (default, the baseline), pthread_mutex adaptive,
- * C11 mtx_t, a textbook futex lock (futexlock.h), GLib GMutex, weft Lock and RLock.
+ * pthread_mutex recursive (what weft RLock should be compared with), C11 mtx_t, a textbook futex lock (futexlock.h), GLib GMutex, weft Lock and RLock.
  * Each lock lives alone on its own cache lines (padded, as LockSpeedTest does).
  */
 #include "bench.h"
@@ -105,6 +105,13 @@ DEFINE_LOCK(pthread_adaptive, pthread_mutex_t,
                  pthread_mutex_init(l, &a); pthread_mutexattr_destroy(&a); } while (0),
             pthread_mutex_lock(l), pthread_mutex_unlock(l), pthread_mutex_destroy(l))
 
+/* The RLock's real equivalent: a recursive mutex (Python's RLock is one). */
+DEFINE_LOCK(pthread_recursive, pthread_mutex_t,
+            do { pthread_mutexattr_t a; pthread_mutexattr_init(&a);
+                 pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+                 pthread_mutex_init(l, &a); pthread_mutexattr_destroy(&a); } while (0),
+            pthread_mutex_lock(l), pthread_mutex_unlock(l), pthread_mutex_destroy(l))
+
 DEFINE_LOCK(c11_mtx, mtx_t, mtx_init(l, mtx_plain), mtx_lock(l), mtx_unlock(l), mtx_destroy(l))
 
 DEFINE_LOCK(futex, bench_futex_lock, atomic_init(&l->w, 0u),
@@ -132,6 +139,7 @@ typedef struct {
 static const entry entries[] = {
     { "pthread_mutex (default)", "base", &pthread_default_adapter },
     { "pthread_mutex (adaptive)", "peer", &pthread_adaptive_adapter },
+    { "pthread_mutex (recursive)", "peer", &pthread_recursive_adapter },
     { "C11 mtx_t", "peer", &c11_mtx_adapter },
     { "textbook futex lock", "peer", &futex_adapter },
 #ifdef WEFT_BENCH_HAVE_GLIB
@@ -202,11 +210,20 @@ static void fairness(const char *workload, int n)
     }
 }
 
+/* WEFT_BENCH_LOCK_ONLY=<text>: run only the workloads whose name contains it
+ * (e.g. "4T", "uncontended"), for quick experiments. */
+static bool selected(const char *workload)
+{
+    const char *only = getenv("WEFT_BENCH_LOCK_ONLY");
+    return !only || !*only || strstr(workload, only) != NULL;
+}
+
 int main(void)
 {
     bench_idle_start();
     const char *wu = "lock uncontended";
     bench_case cases[NENTRIES];
+    if (selected(wu)) {
     for (size_t i = 0; i < NENTRIES; i++) {
         entries[i].a->init();
         cases[i] = (bench_case){ entries[i].name, entries[i].role, entries[i].a->uncontended,
@@ -220,12 +237,15 @@ int main(void)
     if (!WEFT_BENCH_HAVE_RLOCK)
         bench_weft_missing(wu, "RLock");
     bench_note(wu, "one thread, lock + counter increment + unlock, another thread alive; timed in thread CPU time (time preempted by other work on the machine does not count); CPython's too; Go's rows are wall time");
+    }
 
     static const int teams[] = { 2, 4 };
     for (size_t t = 0; t < 2; t++) {
         int n = teams[t];
         char wc[64];
         snprintf(wc, sizeof wc, "lock contended %dT", n);
+        if (!selected(wc))
+            continue;
         for (size_t i = 0; i < NENTRIES; i++) {
             entries[i].a->init();
             cases[i] = (bench_case){ entries[i].name, entries[i].role, entries[i].a->contended,
@@ -241,10 +261,12 @@ int main(void)
     }
 
     const char *wf = "lock fairness 4T";
-    fairness(wf, 4);
-    if (!WEFT_BENCH_HAVE_LOCK)
-        bench_weft_missing(wf, "Lock");
-    bench_note(wf, "min/max of per-thread acquisition counts over a fixed time (1 = fair, 0 = a thread starved)");
+    if (selected(wf)) {
+        fairness(wf, 4);
+        if (!WEFT_BENCH_HAVE_LOCK)
+            bench_weft_missing(wf, "Lock");
+        bench_note(wf, "min/max of per-thread acquisition counts over a fixed time (1 = fair, 0 = a thread starved)");
+    }
     bench_idle_stop_join();
     return 0;
 }

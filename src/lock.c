@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* lock.c: Python's threading.Lock on one 32-bit word and internal/wait.h.
+/* lock.c: Python's threading.Lock on one 32-bit word (plus a debug holder id) and
+ * internal/wait.h.
  *
  * State word (docs/design/lock.md; constants in internal/lock.h)
  * --------------------------------------------------------------
@@ -17,9 +18,22 @@
  *
  * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock.
  *
- * Fast paths: acquire is one CAS 0 -> LOCKED; release is one CAS LOCKED -> 0.
- * Anything else (waiters, starvation, a poisoned word in WEFT_DEBUG builds) goes
- * to the slow paths.
+ * holder (debug only, internal/debug.h): the weft__tid of the thread that took
+ * the lock, 0 when free. A relaxed store after the acquiring CAS, a relaxed store
+ * of 0 before the release CAS; the deadlock detector and the dump read it
+ * (weft__lock_holder), nothing in the protocol does. Stores from consecutive
+ * holders are ordered by the lock itself (0 is stored before the release CAS,
+ * the next id after the acquire CAS that read it). Known imprecision: when a
+ * thread other than the holder releases the lock (Python allows it) in the few
+ * instructions between the holder's CAS and its holder store, and a third
+ * thread takes the lock at once, the late store can leave the first thread's id
+ * until the next release.
+ *
+ * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder store; release is
+ * the holder store plus one CAS LOCKED -> 0. Both first test one global word
+ * (weft__lockdbg_flags, 0 unless the lock-order checker or the statistics are
+ * on: lockdbg.c) with a relaxed load. Anything else (waiters, starvation, a
+ * poisoned word in WEFT_DEBUG builds) goes to the slow paths.
  *
  * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's woken flag and
  * starvation mode): spin briefly while nobody sleeps; then count ourselves in
@@ -60,6 +74,15 @@
  * waiter was the one picked costs at most one extra wakeup later. A waiter whose
  * deadline passes takes the lock if it is free for it, or claims a handoff meant
  * for it, instead of leaving, so a wake that picked it is never wasted.
+ *
+ * Deadlock detection (internal/debug.h): a slow acquire that may sleep brackets
+ * its wait with a wait record (kind Lock, or RLock for rlock.c's calls). A wait
+ * without deadline also polls the detector before each sleep and sleeps at most
+ * until the next check is due (a timeout at that point is not the caller's).
+ * When the detector reports a deadlock the waiter leaves exactly as on a
+ * timeout (un-count, clear WOKEN and its STARVING), after the loop's take/claim
+ * branches had their chance, so the protocol, the models and the argument above
+ * are unchanged: WEFT_EDEADLK is one more reason to leave.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -67,6 +90,7 @@
 
 #include "internal/annotate.h"
 #include "internal/clock.h"
+#include "internal/debug.h"
 #include "internal/lock.h"
 #include "internal/wait.h"
 #include "weft/lock.h"
@@ -81,7 +105,7 @@
 /* helgrind/drd: the word is only accessed atomically. init says so; the slow
  * paths say it again for statically initialised locks that never ran init.
  * Nothing in a normal build. */
-#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof (lock)->state)
+#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof (lock)->state + sizeof (lock)->holder)
 
 /* Go's starvationThresholdNs (src/sync/mutex.go): 1 ms. A waiter that has not
  * got the lock after this long stops letting newcomers barge. */
@@ -119,12 +143,16 @@ void weft_lock_init(weft_lock *lock)
 {
     if (!lock) return;
     atomic_store_explicit(&lock->state, 0, memory_order_relaxed);
-    WEFT__BENIGN_WORD(&lock->state, sizeof lock->state);
+    atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
+    BENIGN(lock);
 }
 
 void weft_lock_destroy(weft_lock *lock)
 {
     if (!lock) return;
+    weft__name_forget(lock);
+    if (atomic_load_explicit(&weft__lockdbg_used, memory_order_relaxed) != 0)
+        weft__lockdbg_forget(lock); /* its statistics and lock-order edges */
     WEFT__POISON_WORD(&lock->state);
 }
 
@@ -135,6 +163,21 @@ bool weft_lock_locked(const weft_lock *lock)
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     return (s & LOCKED) != 0;
+}
+
+/* Record the calling thread as the holder (one TLS load and one relaxed store,
+ * after the acquiring CAS). Debug information only: the deadlock detector and
+ * the dump read it (weft__lock_holder); nothing in the protocol does. */
+static inline void set_holder(weft_lock *lock)
+{
+    atomic_store_explicit(&lock->holder, weft__me(), memory_order_relaxed);
+}
+
+weft__tid weft__lock_holder(const weft_lock *lock)
+{
+    BENIGN(lock);
+    if (!(atomic_load_explicit(&lock->state, memory_order_relaxed) & LOCKED)) return 0;
+    return atomic_load_explicit(&lock->holder, memory_order_relaxed);
 }
 
 /* Try to take a free lock without waiting. Newcomers respect STARVING. */
@@ -150,8 +193,11 @@ static int try_take(weft_lock *lock, uint32_t s)
     return 0;
 }
 
-/* model: lock-weft.pml acquire: try_take, deadline check, waiter count, then the loop's CLAIM / TAKE / LEAVE / SLEEP branches */
-static int acquire_slow(weft_lock *lock, weft__ns deadline)
+/* model: lock-weft.pml acquire: try_take, deadline check, waiter count, then the loop's CLAIM / TAKE / LEAVE / SLEEP branches
+ * kind, obj: what the wait record says the thread waits on (WEFT__WK_LOCK and the
+ * lock, or WEFT__WK_RLOCK and the RLock around it). */
+static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
+                        const void *obj)
 {
     BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
@@ -159,19 +205,26 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
 
     /* Spin while the holder may be about to release, and nobody sleeps yet. */
     for (int i = 0; i < SPIN_LIMIT && WAITERS(s) == 0; i++) {
-        if (try_take(lock, s)) return WEFT_OK;
+        if (try_take(lock, s)) goto taken;
         cpu_relax();
         s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     }
-    if (try_take(lock, s)) return WEFT_OK;
+    if (try_take(lock, s)) goto taken;
     if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline) return WEFT_ETIMEDOUT;
+
+    /* From here the thread may sleep: say what it waits on (the dump shows timed
+     * waits too), and run the deadlock detector from the loop if it waits
+     * forever (a timed wait ends by itself, so it is never part of a deadlock). */
+    int tok = weft__rec_begin(kind, obj, deadline);
+    struct weft__dl dl = { .next = WEFT__NS_FOREVER };
+    if (deadline == WEFT__NS_FOREVER) weft__dl_start(&dl, deadline);
 
     /* Count ourselves as a waiter before reading the value we will sleep on, so
      * every release from now on sees us (no lost wakeup). */
     s = atomic_fetch_add_explicit(&lock->state, WAITER_ONE, memory_order_relaxed) + WAITER_ONE;
     weft__ns start = weft__now();
     int starver = 0;
-    int timed_out = 0;
+    int give_up = WEFT_OK; /* WEFT_ETIMEDOUT or WEFT_EDEADLK: leave unless we can take it */
 
     for (;;) {
         uint32_t want;
@@ -190,15 +243,19 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
             }
         } else if (!(s & LOCKED) && (starver || !(s & STARVING))) {
             want = ((s | LOCKED) & ~mine) - WAITER_ONE;
-        } else if (timed_out) {
-            /* Leave: un-count ourselves, give up WOKEN and the starver bit. The
+        } else if (give_up != WEFT_OK) {
+            /* Leave (timeout, or the detector found this wait in a deadlock):
+             * un-count ourselves, give up WOKEN and the starver bit. The
              * holder (LOCKED is set, or the starver owns the free lock) wakes
-             * the others when it releases. */
+             * the others when it releases. The lock's state is then as if we
+             * had never come. */
             want = (s & ~mine) - WAITER_ONE;
             if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
                                                       memory_order_relaxed,
-                                                      memory_order_relaxed))
-                return WEFT_ETIMEDOUT;
+                                                      memory_order_relaxed)) {
+                weft__rec_end(tok);
+                return give_up;
+            }
             continue;
         } else {
             want = s & ~WOKEN;
@@ -212,9 +269,20 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
                 if (want & STARVING & ~s) starver = 1;
                 s = want;
             }
+            /* Before sleeping forever, ask the detector (a compare while no check
+             * is due). On a deadlock, leave as a timeout would; the loop still
+             * takes the lock instead if it has become free meanwhile. */
+            weft__ns until;
+            if (weft__dl_poll(&dl, deadline, &until) == WEFT_EDEADLK) {
+                give_up = WEFT_EDEADLK;
+                s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+                continue;
+            }
             /* s has LOCKED, or STARVING for another thread, and no WOKEN: the
-             * current holder (or the starver) will release and wake. */
-            if (weft__wait(&lock->state, s, deadline) == WEFT_ETIMEDOUT) timed_out = 1;
+             * current holder (or the starver) will release and wake. A timeout
+             * at `until` before the deadline only means the detector is due. */
+            if (weft__wait(&lock->state, s, until) == WEFT_ETIMEDOUT && until >= deadline)
+                give_up = WEFT_ETIMEDOUT;
             s = atomic_load_explicit(&lock->state, memory_order_relaxed);
             WEFT__CHECK_ALIVE(lock, s);
             continue;
@@ -225,9 +293,18 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline)
                                                   memory_order_acq_rel,
                                                   memory_order_relaxed)) {
             if (wake_after) weft__wake(&lock->state, 1);
+            weft__rec_end(tok);
+            WEFT__HAPPENS_AFTER(lock);
+            /* A handoff that another thread already released leaves the lock
+             * free: it has no holder to record. */
+            if (want & LOCKED) set_holder(lock);
             return WEFT_OK;
         }
     }
+taken:
+    WEFT__HAPPENS_AFTER(lock);
+    set_holder(lock);
+    return WEFT_OK;
 }
 
 /* Validate the (blocking, timeout) pair by CPython's Lock.acquire rules and turn
@@ -256,22 +333,26 @@ int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
     }
 }
 
-int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
+/* The acquire itself, without the lock-order / statistics instrumentation
+ * (lockdbg.c wraps it when that is on). *slow is set to 1 when the acquire did
+ * not succeed on its first try (it waited, or tried to). */
+static inline __attribute__((always_inline)) int
+acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
+        const void *obj, int *slow)
 {
-    if (!lock) return WEFT_EINVAL;
     uint32_t s = 0;
     if (blocking && timeout == WEFT_FOREVER) {
         /* The common call, checked first so the fast path is one compare and
          * one CAS 0 -> LOCKED; acquire pairs with the release CAS. */
-        if (atomic_compare_exchange_strong_explicit(&lock->state, &s, LOCKED,
-                                                    memory_order_acquire,
-                                                    memory_order_relaxed)) {
+        if (__builtin_expect(atomic_compare_exchange_strong_explicit(
+                                 &lock->state, &s, LOCKED, memory_order_acquire,
+                                 memory_order_relaxed), 1)) {
             WEFT__HAPPENS_AFTER(lock);
+            set_holder(lock);
             return WEFT_OK;
         }
-        int rc = acquire_slow(lock, WEFT__NS_FOREVER);
-        if (rc == WEFT_OK) WEFT__HAPPENS_AFTER(lock);
-        return rc;
+        *slow = 1;
+        return acquire_slow(lock, WEFT__NS_FOREVER, kind, obj);
     }
 
     weft__ns deadline;
@@ -284,21 +365,53 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
         /* Non-blocking or poll: never sleeps, never counts as a waiter. */
         if (!try_take(lock, s)) return WEFT_ETIMEDOUT;
         WEFT__HAPPENS_AFTER(lock);
+        set_holder(lock);
         return WEFT_OK;
     }
     if (try_take(lock, s)) {
         WEFT__HAPPENS_AFTER(lock);
+        set_holder(lock);
         return WEFT_OK;
     }
-    rc = acquire_slow(lock, weft__deadline_after(timeout));
-    if (rc == WEFT_OK) WEFT__HAPPENS_AFTER(lock);
-    return rc;
+    *slow = 1;
+    return acquire_slow(lock, weft__deadline_after(timeout), kind, obj);
 }
 
-int weft_lock_release(weft_lock *lock)
+int weft__lock_acquire_raw(weft_lock *lock, bool blocking, double timeout,
+                           enum weft__wk kind, const void *obj, int *slow)
+{
+    return acquire(lock, blocking, timeout, kind, obj, slow);
+}
+
+int weft__lock_acquire_as(weft_lock *lock, bool blocking, double timeout,
+                          enum weft__wk kind, const void *obj)
+{
+    if (__builtin_expect(atomic_load_explicit(&weft__lockdbg_flags, memory_order_relaxed) != 0, 0))
+        return weft__lockdbg_acquire(lock, blocking, timeout, kind, obj);
+    int slow = 0;
+    return acquire(lock, blocking, timeout, kind, obj, &slow);
+}
+
+int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
 {
     if (!lock) return WEFT_EINVAL;
+    /* Lock-order checking / statistics (lockdbg.c): one relaxed load of a global
+     * word that is 0 unless one of them is on. */
+    if (__builtin_expect(atomic_load_explicit(&weft__lockdbg_flags, memory_order_relaxed) != 0, 0))
+        return weft__lockdbg_acquire(lock, blocking, timeout, WEFT__WK_LOCK, lock);
+    int slow = 0;
+    return acquire(lock, blocking, timeout, WEFT__WK_LOCK, lock, &slow);
+}
+
+
+static inline __attribute__((always_inline)) int release(weft_lock *lock)
+{
     uint32_t s = LOCKED;
+    /* The holder goes before the release CAS: once the lock is free the next
+     * holder may store its own id, which must not be overwritten. Storing 0 is
+     * harmless if the CAS below finds the lock unlocked (WEFT_EPERM): an unlocked
+     * lock has no holder. */
+    atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
     WEFT__HAPPENS_BEFORE(lock);
     /* Fast path: one CAS LOCKED -> 0; release publishes our critical section to
      * the next acquirer's acquire CAS. No waiter: nobody to wake. */
@@ -345,4 +458,17 @@ int weft_lock_release(weft_lock *lock)
             return WEFT_OK;
         }
     }
+}
+
+int weft__lock_release_raw(weft_lock *lock)
+{
+    return release(lock);
+}
+
+int weft_lock_release(weft_lock *lock)
+{
+    if (!lock) return WEFT_EINVAL;
+    if (__builtin_expect(atomic_load_explicit(&weft__lockdbg_flags, memory_order_relaxed) != 0, 0))
+        return weft__lockdbg_release(lock);
+    return release(lock);
 }

@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 
 #include "internal/annotate.h"
+#include "internal/debug.h"
 #include "internal/lock.h"
 #include "internal/self.h"
 #include "weft/lock.h"
@@ -48,17 +49,21 @@ static inline int owned_by_me(const weft_rlock *rlock, uint64_t me)
 int weft_rlock_acquire(weft_rlock *rlock, bool blocking, double timeout)
 {
     int64_t dl;
+    int rc;
     if (!rlock) return WEFT_EINVAL;
-    /* CPython checks the arguments before looking at the owner. */
-    int rc = weft__lock_acquire_args(blocking, timeout, &dl);
-    if (rc != WEFT_OK) return rc;
+    /* CPython checks the arguments before looking at the owner; the common call
+     * (blocking, forever) is valid, so it skips the check. */
+    if (!(blocking && timeout == WEFT_FOREVER)) {
+        rc = weft__lock_acquire_args(blocking, timeout, &dl);
+        if (rc != WEFT_OK) return rc;
+    }
     uint64_t me = weft__self();
     if (owned_by_me(rlock, me)) {
         if (rlock->count == UINT32_MAX) return WEFT_EOVERFLOW; /* unchanged */
         rlock->count++;
         return WEFT_OK;
     }
-    rc = weft_lock_acquire(&rlock->lock, blocking, timeout);
+    rc = weft__lock_acquire_as(&rlock->lock, blocking, timeout, WEFT__WK_RLOCK, rlock);
     if (rc != WEFT_OK) return rc;
     /* For helgrind/drd: owner is only accessed atomically (repeated here for
      * statically initialised RLocks that never ran weft_rlock_init). */
@@ -80,6 +85,14 @@ int weft_rlock_release(weft_rlock *rlock)
         return weft_lock_release(&rlock->lock);
     }
     return WEFT_OK;
+}
+
+/* The owner's debug thread id: the inner Lock's holder, which the owner itself
+ * recorded when it took the inner Lock (every level above the first changes
+ * nothing there). */
+weft__tid weft__rlock_holder(const weft_rlock *rlock)
+{
+    return weft__lock_holder(&rlock->lock);
 }
 
 bool weft_rlock_is_owned(const weft_rlock *rlock)
@@ -111,7 +124,7 @@ int weft__rlock_release_save(weft_rlock *rlock, uint64_t *state)
 
 int weft__rlock_acquire_restore(weft_rlock *rlock, uint64_t state)
 {
-    int rc = weft_lock_acquire(&rlock->lock, true, WEFT_FOREVER);
+    int rc = weft__lock_acquire_as(&rlock->lock, true, WEFT_FOREVER, WEFT__WK_RLOCK, rlock);
     if (rc != WEFT_OK) return rc;
     WEFT__BENIGN_WORD(&rlock->owner, sizeof rlock->owner);
     atomic_store_explicit(&rlock->owner, weft__self(), memory_order_relaxed);

@@ -33,12 +33,14 @@ WEFT_BEGIN_DECLS
 
 /* ---- Lock ------------------------------------------------------------------ */
 
-/* One 32-bit state word (docs/design/lock.md). Fields are private. */
+/* A 32-bit state word and the holder's debug thread id (docs/design/lock.md).
+ * Fields are private. */
 typedef struct weft_lock {
     WEFT_ATOMIC(uint32_t) state;
+    WEFT_ATOMIC(uint32_t) holder;  /* who took it last (deadlock detection, dumps); 0: nobody */
 } weft_lock;
 
-#define WEFT_LOCK_INIT { 0 }
+#define WEFT_LOCK_INIT { 0, 0 }
 
 /* Python: threading.Lock(). Never fails. */
 WEFT_API void weft_lock_init(weft_lock *lock);
@@ -51,9 +53,16 @@ WEFT_API void weft_lock_destroy(weft_lock *lock);
  * Returns:  WEFT_OK when taken; WEFT_ETIMEDOUT when not taken (non-blocking call on a
  *           locked lock, or the timeout expired) - Python's False; WEFT_EINVAL /
  *           WEFT_EOVERFLOW for the timeout rules above or a NULL lock; WEFT_EDEADLK
- *           if deadlock detection is on and the wait could never end.
+ *           if deadlock detection is on (weft/debug.h; on by default) and this wait
+ *           without timeout can never end - e.g. the caller already holds the
+ *           lock, or the holder waits for a lock the caller holds - after a
+ *           report to the report hook; the lock is then unchanged (not taken,
+ *           the caller no longer counted as a waiter). Timed waits are never
+ *           checked: they time out.
+ *           Deviation: Python hangs where WEFT_EDEADLK is returned.
  * Threads:  any thread; may block. Not reentrant: a thread that holds the lock and
- *           acquires it again blocks (Python's behaviour).
+ *           acquires it again blocks (Python's behaviour) until the detector
+ *           reports it (WEFT_EDEADLK), or forever with detection off.
  */
 WEFT_API int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout);
 
@@ -87,7 +96,12 @@ WEFT_API void weft_rlock_destroy(weft_rlock *rlock);
  *
  * Python:   RLock.acquire(blocking=True, timeout=-1)
  * Returns:  as weft_lock_acquire; also WEFT_EOVERFLOW if the recursion count would
- *           exceed UINT32_MAX (Python: OverflowError), changing nothing.
+ *           exceed UINT32_MAX (Python: OverflowError), changing nothing. WEFT_EDEADLK
+ *           (deadlock detection, weft/debug.h) when this wait without timeout can
+ *           never end, e.g. the owner waits for a Lock or RLock the caller holds;
+ *           the RLock is then unchanged. A recursive acquire by the owner never
+ *           waits, so it is never a deadlock.
+ *           Deviation: Python hangs where WEFT_EDEADLK is returned.
  */
 WEFT_API int weft_rlock_acquire(weft_rlock *rlock, bool blocking, double timeout);
 

@@ -14,9 +14,41 @@
 
 #include <stdint.h>
 
+#include "internal/debug.h"
 #include "weft/lock.h"
 
 #define WEFT__HIDDEN_LOCK __attribute__((visibility("hidden")))
+
+/* Lock acquire/release with the wait record naming `obj` as a `kind` (rlock.c
+ * passes WEFT__WK_RLOCK and the RLock), with the lock-order / statistics
+ * instrumentation when it is on. */
+WEFT__HIDDEN_LOCK int weft__lock_acquire_as(weft_lock *lock, bool blocking, double timeout,
+                                            enum weft__wk kind, const void *obj);
+
+/* ---- lockdbg.c: the lock-order checker and contention statistics ----
+ * weft__lockdbg_flags is 0 while both are off; the Lock's fast paths test it
+ * (one relaxed load) and call the instrumented versions below when it is not.
+ * Its initial value is WEFT__LOCKDBG_UNREAD, so the first acquire of the process
+ * takes the instrumented path once, which reads the environment
+ * (WEFT_LOCK_ORDER, WEFT_LOCK_STATS) and clears the bit. */
+#define WEFT__LOCKDBG_ORDER  UINT32_C(1)  /* lock-order checker on */
+#define WEFT__LOCKDBG_STATS  UINT32_C(2)  /* statistics for some or every lock */
+#define WEFT__LOCKDBG_UNREAD UINT32_C(4)  /* environment not read yet */
+extern _Atomic uint32_t weft__lockdbg_flags WEFT__HIDDEN_LOCK;
+WEFT__HIDDEN_LOCK int weft__lockdbg_acquire(weft_lock *lock, bool blocking, double timeout,
+                                            enum weft__wk kind, const void *obj);
+WEFT__HIDDEN_LOCK int weft__lockdbg_release(weft_lock *lock);
+/* weft_lock_destroy: drop the lock's statistics and lock-order edges (its address
+ * may be reused by another lock). Only called once weft__lockdbg_used is set (the
+ * first time the checker or the statistics were switched on). */
+extern _Atomic uint32_t weft__lockdbg_used WEFT__HIDDEN_LOCK;
+WEFT__HIDDEN_LOCK void weft__lockdbg_forget(const weft_lock *lock);
+/* The plain acquire and release, without the instrumentation (what lockdbg.c
+ * wraps, and uses for its own table lock). *slow is set to 1 if the acquire did
+ * not succeed at its first attempt (a contended acquire). */
+WEFT__HIDDEN_LOCK int weft__lock_acquire_raw(weft_lock *lock, bool blocking, double timeout,
+                                             enum weft__wk kind, const void *obj, int *slow);
+WEFT__HIDDEN_LOCK int weft__lock_release_raw(weft_lock *lock);
 
 /* Python: RLock._release_save(): release every level (the caller must own it),
  * store the recursion count in *state. WEFT_EPERM if the caller does not own it. */

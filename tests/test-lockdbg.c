@@ -1,0 +1,864 @@
+/* SPDX-License-Identifier: MIT */
+/* test-lockdbg.c: the debugging side of Lock and RLock (issue 8): the holder
+ * each lock records (the deadlock detector's graph edge and the dump's "held
+ * by"), deadlock detection in their wait loops, the lock-order checker and the
+ * contention statistics (src/lockdbg.c). */
+#include "harness.h"
+
+#include <stdatomic.h>
+
+#include "internal/debug.h"
+#include "internal/lock.h"
+
+/* ---- holder recording ------------------------------------------------------------ */
+
+TEST(holder_fast_path_and_release)
+{
+    weft_lock l = WEFT_LOCK_INIT;
+    ASSERT_NE(weft__me(), 0);
+    ASSERT_EQ(weft__lock_holder(&l), 0);
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_EQ(weft__lock_holder(&l), weft__me());
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_EQ(weft__lock_holder(&l), 0);
+    ASSERT_EQ(atomic_load(&l.holder), 0);
+}
+
+TEST(holder_nonblocking_and_timed)
+{
+    weft_lock l;
+    weft_lock_init(&l);
+    ASSERT_OK(weft_lock_acquire(&l, false, WEFT_FOREVER));
+    ASSERT_EQ(weft__lock_holder(&l), weft__me());
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_lock_acquire(&l, true, 0));
+    ASSERT_EQ(weft__lock_holder(&l), weft__me());
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_lock_acquire(&l, true, 5.0));
+    ASSERT_EQ(weft__lock_holder(&l), weft__me());
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_EQ(weft__lock_holder(&l), 0);
+    weft_lock_destroy(&l);
+}
+
+/* A release of an unlocked lock is WEFT_EPERM and changes nothing, holder included. */
+TEST(holder_release_unlocked_changes_nothing)
+{
+    weft_lock l = WEFT_LOCK_INIT;
+    ASSERT_RC(weft_lock_release(&l), WEFT_EPERM);
+    ASSERT_EQ(atomic_load(&l.state), 0);
+    ASSERT_EQ(atomic_load(&l.holder), 0);
+}
+
+struct slow_holder {
+    weft_lock l;
+    _Atomic weft__tid tid;
+    _Atomic int phase;
+};
+
+static void slow_holder_thread(void *p, int i)
+{
+    (void)i;
+    struct slow_holder *s = p;
+    /* Blocks: main holds the lock and releases it once we are counted as a waiter. */
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    atomic_store(&s->tid, weft__me());
+    ASSERT_EQ(weft__lock_holder(&s->l), weft__me());
+    atomic_store(&s->phase, 1);
+    while (atomic_load(&s->phase) != 2)
+        weft_test_sleep(0.0005);
+    ASSERT_OK(weft_lock_release(&s->l));
+}
+
+/* The slow path records the holder too, and another thread's acquire replaces it. */
+TEST(holder_slow_path_other_thread)
+{
+    static struct slow_holder s;
+    memset(&s, 0, sizeof s);
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    weft__tid me = weft__me();
+    ASSERT_EQ(weft__lock_holder(&s.l), me);
+    weft_test_threads *t = weft_test_start(1, slow_holder_thread, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    ASSERT_OK(weft_lock_release(&s.l));
+    WAIT_UNTIL(atomic_load(&s.phase) == 1, 10);
+    ASSERT_EQ(weft__lock_holder(&s.l), atomic_load(&s.tid));
+    ASSERT_NE(atomic_load(&s.tid), me);
+    ASSERT_NE(atomic_load(&s.tid), 0);
+    atomic_store(&s.phase, 2);
+    weft_test_join(t);
+    ASSERT_EQ(weft__lock_holder(&s.l), 0);
+}
+
+/* Python allows any thread to release a Lock: the holder is cleared either way. */
+static void release_other(void *p, int i)
+{
+    (void)i;
+    ASSERT_OK(weft_lock_release(p));
+}
+
+TEST(holder_cleared_by_release_from_other_thread)
+{
+    static weft_lock l = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    weft_test_join(weft_test_start(1, release_other, &l));
+    ASSERT_EQ(weft__lock_holder(&l), 0);
+    ASSERT_FALSE(weft_lock_locked(&l));
+}
+
+TEST(rlock_holder_is_owner_at_every_level)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+    ASSERT_EQ(weft__rlock_holder(&r), 0);
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_EQ(weft__rlock_holder(&r), weft__me());
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_EQ(weft__rlock_holder(&r), weft__me());
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_EQ(weft__rlock_holder(&r), weft__me());
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_EQ(weft__rlock_holder(&r), 0);
+    ASSERT_RC(weft_rlock_release(&r), WEFT_EPERM);
+    ASSERT_EQ(weft__rlock_holder(&r), 0);
+}
+
+/* ---- deadlock detection --------------------------------------------------------- */
+
+#include "weft/debug.h"
+#include "weft/thread.h"
+
+struct captured {
+    char text[4096];
+    _Atomic int count;
+};
+
+static void capture(const char *report, void *arg)
+{
+    struct captured *c = arg;
+    size_t len = strlen(c->text);
+    snprintf(c->text + len, sizeof c->text - len, "%s", report);
+    atomic_fetch_add(&c->count, 1);
+}
+
+/* Each case starts with the lock-order checker and the statistics off (the
+ * suite may run with WEFT_LOCK_ORDER / WEFT_LOCK_STATS set) and turns on what it
+ * tests. */
+static struct captured *capture_start(void)
+{
+    static struct captured c;
+    ASSERT_OK(weft_debug_lock_order(false));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    memset(&c, 0, sizeof c);
+    weft_debug_set_report_hook(capture, &c);
+    return &c;
+}
+
+static void capture_stop(void) { weft_debug_set_report_hook(NULL, NULL); }
+
+/* The report names the thread as debug.c describes it: by its weft name once
+ * thread.c registers weft threads (then the description quotes it), by ident
+ * otherwise. */
+static void assert_names_thread(const char *report, const char *who, const char *name)
+{
+    ASSERT_TRUE(strstr(report, who) != NULL);
+    if (strchr(who, '\'')) ASSERT_TRUE(strstr(report, name) != NULL);
+}
+
+static weft_thread *start_named(const char *name, weft_thread_fn fn, void *arg)
+{
+    weft_thread *t = NULL;
+    weft_thread_attr a = { name, 0, 0 };
+    ASSERT_OK(weft_thread_create(&t, fn, arg, &a));
+    ASSERT_OK(weft_thread_start(t));
+    return t;
+}
+
+struct self_dl {
+    weft_lock l;
+    int rc;
+    double took;
+    char who[160];
+};
+
+static void *reacquire_own(void *p)
+{
+    struct self_dl *s = p;
+    weft__describe_tid(weft__me(), s->who, sizeof s->who);
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    double t0 = weft_test_now();
+    s->rc = weft_lock_acquire(&s->l, true, WEFT_FOREVER); /* Python would hang here */
+    s->took = weft_test_now() - t0;
+    ASSERT_TRUE(weft_lock_locked(&s->l)); /* still ours */
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+/* The seed hang: a thread re-acquiring a Lock it holds. */
+TEST(deadlock_lock_reacquire_by_holder)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    struct captured *c = capture_start();
+    static struct self_dl s;
+    memset(&s, 0, sizeof s);
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_debug_name(&s.l, "config-lock"));
+    weft_thread *t = start_named("loader", reacquire_own, &s);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    capture_stop();
+    ASSERT_RC(s.rc, WEFT_EDEADLK);
+    ASSERT_LT(s.took, 5.0 * weft_test_factor());
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "deadlock") != NULL);
+    assert_names_thread(c->text, s.who, "'loader'");
+    ASSERT_TRUE(strstr(c->text, "'config-lock'") != NULL);
+    /* the lock is exactly as before the failed acquire: free, nobody counted */
+    ASSERT_EQ(atomic_load(&s.l.state), 0);
+    ASSERT_EQ(atomic_load(&s.l.holder), 0);
+    weft_lock_destroy(&s.l);
+}
+
+struct pair_dl {
+    weft_lock a, b;
+    weft_rlock ra, rb;
+    int use_rlock;
+    _Atomic int holding;
+    int rc[2];
+    _Atomic int failed;           /* index + 1 of the thread that got EDEADLK */
+    char who[2][160];
+};
+
+static int take(struct pair_dl *p, int which)
+{
+    if (p->use_rlock) return weft_rlock_acquire(which ? &p->rb : &p->ra, true, WEFT_FOREVER);
+    return weft_lock_acquire(which ? &p->b : &p->a, true, WEFT_FOREVER);
+}
+
+static int drop(struct pair_dl *p, int which)
+{
+    if (p->use_rlock) return weft_rlock_release(which ? &p->rb : &p->ra);
+    return weft_lock_release(which ? &p->b : &p->a);
+}
+
+static void pair_body(struct pair_dl *p, int me)
+{
+    weft__describe_tid(weft__me(), p->who[me], sizeof p->who[me]);
+    ASSERT_OK(take(p, me));
+    if (p->use_rlock) ASSERT_OK(take(p, me)); /* a second level changes nothing */
+    atomic_fetch_add(&p->holding, 1);
+    while (atomic_load(&p->holding) < 2) /* both hold before either blocks */
+        weft_test_sleep(0.0005);
+    int rc = take(p, !me);
+    p->rc[me] = rc;
+    if (rc == WEFT_EDEADLK) {
+        atomic_store(&p->failed, me + 1);
+    } else {
+        ASSERT_OK(rc);
+        ASSERT_OK(drop(p, !me));
+    }
+    if (p->use_rlock) ASSERT_OK(drop(p, me));
+    ASSERT_OK(drop(p, me)); /* lets the other one through */
+}
+
+static void *pair_first(void *p) { pair_body(p, 0); return NULL; }
+static void *pair_second(void *p) { pair_body(p, 1); return NULL; }
+
+static void pair_case(int use_rlock)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    struct captured *c = capture_start();
+    static struct pair_dl p;
+    memset(&p, 0, sizeof p);
+    p.use_rlock = use_rlock;
+    weft_lock_init(&p.a);
+    weft_lock_init(&p.b);
+    weft_rlock_init(&p.ra);
+    weft_rlock_init(&p.rb);
+    ASSERT_OK(weft_debug_name(use_rlock ? (void *)&p.ra : (void *)&p.a, "accounts"));
+    ASSERT_OK(weft_debug_name(use_rlock ? (void *)&p.rb : (void *)&p.b, "ledger"));
+    double t0 = weft_test_now();
+    weft_thread *t1 = start_named("teller-1", pair_first, &p);
+    weft_thread *t2 = start_named("teller-2", pair_second, &p);
+    ASSERT_OK(weft_thread_join(t1, WEFT_FOREVER));
+    ASSERT_OK(weft_thread_join(t2, WEFT_FOREVER));
+    ASSERT_ELAPSED_AT_MOST(t0, 10.0);
+    weft_thread_destroy(t1);
+    weft_thread_destroy(t2);
+    capture_stop();
+    /* exactly one was told; the other then got its lock */
+    int f = atomic_load(&p.failed);
+    ASSERT_TRUE(f == 1 || f == 2);
+    ASSERT_RC(p.rc[f - 1], WEFT_EDEADLK);
+    ASSERT_OK(p.rc[2 - f]);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    assert_names_thread(c->text, p.who[0], "'teller-1'");
+    assert_names_thread(c->text, p.who[1], "'teller-2'");
+    ASSERT_TRUE(strstr(c->text, "'accounts'") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'ledger'") != NULL);
+    ASSERT_TRUE(strstr(c->text, use_rlock ? "RLock" : "Lock") != NULL);
+    ASSERT_EQ(atomic_load(&p.a.state), 0);
+    ASSERT_EQ(atomic_load(&p.b.state), 0);
+    ASSERT_EQ(atomic_load(&p.ra.lock.state), 0);
+    ASSERT_EQ(atomic_load(&p.rb.lock.state), 0);
+    weft_lock_destroy(&p.a);
+    weft_lock_destroy(&p.b);
+    weft_rlock_destroy(&p.ra);
+    weft_rlock_destroy(&p.rb);
+}
+
+/* The seed hang: two threads each holding the Lock the other wants. */
+TEST(deadlock_two_locks_cycle)
+{
+    pair_case(0);
+}
+
+TEST(deadlock_two_rlocks_cycle)
+{
+    pair_case(1);
+}
+
+struct timed_dl {
+    weft_lock l;
+    int rc;
+};
+
+static void *reacquire_timed(void *p)
+{
+    struct timed_dl *s = p;
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    s->rc = weft_lock_acquire(&s->l, true, 0.4);
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+/* A timed wait ends by itself: never reported, it times out. */
+TEST(deadlock_not_checked_with_timeout)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    struct captured *c = capture_start();
+    static struct timed_dl s;
+    memset(&s, 0, sizeof s);
+    double t0 = weft_test_now();
+    weft_thread *t = start_named("timed", reacquire_timed, &s);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    capture_stop();
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.4);
+    ASSERT_RC(s.rc, WEFT_ETIMEDOUT);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+}
+
+/* Mode OFF: nothing is checked. The thread waits forever on the Lock it holds;
+ * the main thread releases it (any thread may release a Lock) after long
+ * enough for the detector to have reported it several times over, so the test
+ * cannot hang. */
+static void *reacquire_off(void *p)
+{
+    struct timed_dl *s = p;
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
+    s->rc = weft_lock_acquire(&s->l, true, WEFT_FOREVER);
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+TEST(deadlock_mode_off_no_report)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_OFF));
+    struct captured *c = capture_start();
+    static struct timed_dl s;
+    memset(&s, 0, sizeof s);
+    s.rc = -1000;
+    weft_thread *t = start_named("off", reacquire_off, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    weft_test_sleep(0.6);
+    ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    capture_stop();
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    ASSERT_OK(s.rc);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+}
+
+/* ---- lock-order checker ------------------------------------------------------------ */
+
+struct order2 {
+    weft_lock *first, *second;
+    char who[160];
+};
+
+static void *take_in_order(void *p)
+{
+    struct order2 *o = p;
+    weft__describe_tid(weft__me(), o->who, sizeof o->who);
+    ASSERT_OK(weft_lock_acquire(o->first, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(o->second, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(o->second));
+    ASSERT_OK(weft_lock_release(o->first));
+    return NULL;
+}
+
+static void run_order(const char *name, weft_lock *first, weft_lock *second, char *who)
+{
+    struct order2 o = { first, second, { 0 } };
+    weft_thread *t = start_named(name, take_in_order, &o);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    if (who) snprintf(who, 160, "%s", o.who);
+}
+
+/* A then B in one thread, B then A in another (one after the other: no deadlock
+ * happens) is reported once, naming both locks and both threads. */
+TEST(order_inversion_reported_once_with_both_orders)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_name(&a, "inventory"));
+    ASSERT_OK(weft_debug_name(&b, "orders"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    char who1[160], who2[160];
+    run_order("first-order", &a, &b, who1);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("second-order", &b, &a, who2);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "lock-order inversion") != NULL);
+    ASSERT_TRUE(strstr(c->text, "takes 'inventory' (") != NULL);  /* second order: b then a */
+    ASSERT_TRUE(strstr(c->text, "while holding 'orders' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'inventory'") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'orders'") != NULL);
+    assert_names_thread(c->text, who1, "'first-order'");
+    assert_names_thread(c->text, who2, "'second-order'");
+    /* each pair once: neither order again, in any thread, reports it again */
+    run_order("again-1", &b, &a, NULL);
+    run_order("again-2", &a, &b, NULL);
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* Orders that agree (A->B, B->C, A->C, in several threads) are never reported, nor
+ * is releasing in a different order than taking. */
+TEST(order_no_report_when_orders_agree)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT, d = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    for (int i = 0; i < 3; i++) {
+        run_order("ab", &a, &b, NULL);
+        run_order("bd", &b, &d, NULL);
+        run_order("ad", &a, &d, NULL);
+    }
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&d, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a)); /* out of order */
+    ASSERT_OK(weft_lock_release(&d));
+    ASSERT_OK(weft_lock_release(&b));
+    /* a lock taken without waiting still orders what is taken under it */
+    ASSERT_OK(weft_lock_acquire(&a, false, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&d, true, 1.0));
+    ASSERT_OK(weft_lock_release(&d));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+    weft_lock_destroy(&d);
+}
+
+/* A cycle through three locks (A->B, B->C in two threads, then C->A in a
+ * third; no two of them inverted) is reported once, with every order in it. */
+TEST(order_cycle_through_three_locks_reported_once)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT, d = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_name(&a, "alpha"));
+    ASSERT_OK(weft_debug_name(&b, "beta"));
+    ASSERT_OK(weft_debug_name(&d, "gamma"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    char w1[160], w2[160], w3[160];
+    run_order("t-ab", &a, &b, w1);
+    run_order("t-bg", &b, &d, w2);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("t-ga", &d, &a, w3);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "cycle through 3 locks") != NULL);
+    ASSERT_TRUE(strstr(c->text, "takes 'alpha' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'beta' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'gamma' (") != NULL);
+    assert_names_thread(c->text, w1, "'t-ab'");
+    assert_names_thread(c->text, w2, "'t-bg'");
+    assert_names_thread(c->text, w3, "'t-ga'");
+    run_order("t-ga2", &d, &a, NULL); /* same orders again: nothing new */
+    run_order("t-ab2", &a, &b, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+    weft_lock_destroy(&d);
+}
+
+/* A non-blocking (or poll) acquire in the opposite order cannot deadlock (it
+ * does not wait): it is the usual way out of an order problem, not reported. */
+TEST(order_trylock_in_opposite_order_not_reported)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("ab", &a, &b, NULL);
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, false, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_acquire(&a, true, 0));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    /* a blocking one in that order is */
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, 2.0));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* RLock: recursion adds no order; an inversion between an RLock and a Lock is
+ * reported like one between Locks. */
+TEST(order_rlock_recursion_and_inversion)
+{
+    static weft_rlock r = WEFT_RLOCK_INIT;
+    static weft_lock l = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_name(&r, "registry"));
+    ASSERT_OK(weft_debug_name(&l, "cache"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER)); /* recursion under l: no order */
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_release(&r));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "'registry'") != NULL);
+    ASSERT_TRUE(strstr(c->text, "'cache'") != NULL);
+    weft_rlock_destroy(&r);
+    weft_lock_destroy(&l);
+}
+
+/* A destroyed lock's orders are forgotten: another lock at the same address
+ * taken in the other order is not an inversion. */
+TEST(order_destroy_forgets_edges)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("ab", &a, &b, NULL);
+    weft_lock_destroy(&b);
+    weft_lock_init(&b); /* a new lock at the old address */
+    run_order("ba", &b, &a, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* A Lock released by another thread (Python allows it) is no longer held by the
+ * thread that took it: what that thread takes next is not ordered after it. */
+struct foreign_rel {
+    weft_lock a, b;
+    _Atomic int phase;
+};
+
+static void *take_a_then_b_later(void *p)
+{
+    struct foreign_rel *f = p;
+    ASSERT_OK(weft_lock_acquire(&f->a, true, WEFT_FOREVER));
+    atomic_store(&f->phase, 1);
+    while (atomic_load(&f->phase) != 2) /* main releases a meanwhile */
+        weft_test_sleep(0.0005);
+    ASSERT_OK(weft_lock_acquire(&f->b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&f->b));
+    return NULL;
+}
+
+TEST(order_release_by_other_thread_ends_the_hold)
+{
+    static struct foreign_rel f;
+    memset(&f, 0, sizeof f);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    weft_thread *t = start_named("taker", take_a_then_b_later, &f);
+    WAIT_UNTIL(atomic_load(&f.phase) == 1, 10);
+    ASSERT_OK(weft_lock_release(&f.a));
+    atomic_store(&f.phase, 2);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    run_order("ba", &f.b, &f.a, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&f.a);
+    weft_lock_destroy(&f.b);
+}
+
+/* Deeper nesting than the per-thread stack tracks works (deeper locks are not
+ * tracked), and the checker's off switch stops it. */
+TEST(order_deep_nesting_and_off)
+{
+    enum { N = 40 };
+    static weft_lock ls[N];
+    for (int i = 0; i < N; i++) weft_lock_init(&ls[i]);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    for (int i = 0; i < N; i++) ASSERT_OK(weft_lock_acquire(&ls[i], true, WEFT_FOREVER));
+    for (int i = N - 1; i >= 0; i--) ASSERT_OK(weft_lock_release(&ls[i]));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    ASSERT_OK(weft_debug_lock_order(false));
+    /* off: the opposite order is not looked at */
+    ASSERT_OK(weft_lock_acquire(&ls[1], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&ls[0], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&ls[0]));
+    ASSERT_OK(weft_lock_release(&ls[1]));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    /* on again: the stacks start empty, the orders seen before are remembered */
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_lock_acquire(&ls[1], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&ls[0], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&ls[0]));
+    ASSERT_OK(weft_lock_release(&ls[1]));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    for (int i = 0; i < N; i++) weft_lock_destroy(&ls[i]);
+}
+
+/* ---- contention statistics --------------------------------------------------------- */
+
+struct contend {
+    weft_lock l;
+    _Atomic int phase;
+};
+
+static void *contender(void *p)
+{
+    struct contend *s = p;
+    atomic_store(&s->phase, 1);
+    ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER)); /* waits for main */
+    ASSERT_OK(weft_lock_release(&s->l));
+    return NULL;
+}
+
+TEST(stats_counts_waits_and_holds)
+{
+    static struct contend s;
+    memset(&s, 0, sizeof s);
+    weft_lock_init(&s.l);
+    ASSERT_OK(weft_debug_name(&s.l, "hot"));
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    ASSERT_RC(weft_debug_stats_get(&s.l, &st), WEFT_EEMPTY);
+    ASSERT_OK(weft_debug_stats_enable(&s.l, true));
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 0);
+    for (int i = 0; i < 10; i++) {
+        ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+        ASSERT_OK(weft_lock_release(&s.l));
+    }
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 10);
+    ASSERT_EQ(st.contended, 0);
+    ASSERT_TRUE(st.total_wait == 0.0);
+
+    /* one contended acquisition: main holds 0.1 s while the other waits */
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    weft_thread *t = start_named("contender", contender, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    weft_test_sleep(0.1);
+    ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 12);
+    ASSERT_EQ(st.contended, 1);
+    ASSERT_TRUE(st.max_wait >= 0.1 - 1e-3);
+    ASSERT_TRUE(st.total_wait >= st.max_wait);
+    ASSERT_TRUE(st.max_hold >= 0.1 - 1e-3);
+
+    /* off: counts are kept, nothing more is counted */
+    ASSERT_OK(weft_debug_stats_enable(&s.l, false));
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&s.l));
+    weft_lock_stats st2;
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st2));
+    ASSERT_EQ(st2.acquisitions, 12);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT(f);
+    ASSERT_OK(weft_debug_stats_report(f));
+    fclose(f);
+    ASSERT_TRUE(strstr(buf, "'hot'") != NULL);
+    ASSERT_TRUE(strstr(buf, "12 acquisitions, 1 contended") != NULL);
+    free(buf);
+
+    /* destroy forgets them */
+    weft_lock_destroy(&s.l);
+    ASSERT_RC(weft_debug_stats_get(&s.l, &st), WEFT_EEMPTY);
+}
+
+TEST(stats_every_lock_and_report_order)
+{
+    static weft_lock quiet = WEFT_LOCK_INIT;
+    static weft_rlock busy = WEFT_RLOCK_INIT;
+    static struct contend s;
+    memset(&s, 0, sizeof s);
+    ASSERT_OK(weft_debug_name(&quiet, "quiet"));
+    ASSERT_OK(weft_debug_name(&busy, "busy-rlock"));
+    ASSERT_OK(weft_debug_name(&s.l, "contended"));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    ASSERT_OK(weft_debug_stats_enable(NULL, true));
+    ASSERT_OK(weft_lock_acquire(&quiet, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&quiet));
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(weft_rlock_acquire(&busy, true, WEFT_FOREVER));
+        ASSERT_OK(weft_rlock_acquire(&busy, true, WEFT_FOREVER)); /* a level, not an acquisition */
+        ASSERT_OK(weft_rlock_release(&busy));
+        ASSERT_OK(weft_rlock_release(&busy));
+    }
+    ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
+    weft_thread *t = start_named("contender", contender, &s);
+    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    ASSERT_OK(weft_lock_release(&s.l));
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    weft_thread_destroy(t);
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&quiet, &st));
+    ASSERT_EQ(st.acquisitions, 1);
+    ASSERT_OK(weft_debug_stats_get(&busy, &st));
+    ASSERT_EQ(st.acquisitions, 5);
+    ASSERT_OK(weft_debug_stats_get(&s.l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_EQ(st.contended, 1);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT(f);
+    ASSERT_OK(weft_debug_stats_report(f));
+    fclose(f);
+    char *pc = strstr(buf, "'contended'"), *pq = strstr(buf, "'quiet'"), *pb = strstr(buf, "'busy-rlock'");
+    ASSERT(pc && pq && pb);
+    ASSERT_TRUE(pc < pq && pc < pb); /* most contended first */
+    free(buf);
+    weft_lock_destroy(&quiet);
+    weft_rlock_destroy(&busy);
+    weft_lock_destroy(&s.l);
+}
+
+TEST(stats_misuse)
+{
+    weft_lock l = WEFT_LOCK_INIT;
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    memset(&st, 0x5a, sizeof st);
+    ASSERT_RC(weft_debug_stats_get(NULL, &st), WEFT_EINVAL);
+    ASSERT_RC(weft_debug_stats_get(&l, NULL), WEFT_EINVAL);
+    ASSERT_RC(weft_debug_stats_get(&l, &st), WEFT_EEMPTY);
+    ASSERT_RC(weft_debug_stats_report(NULL), WEFT_EINVAL);
+    ASSERT_OK(weft_debug_stats_enable(&l, false)); /* never enabled: nothing to stop */
+    ASSERT_RC(weft_debug_stats_get(&l, &st), WEFT_EEMPTY);
+    /* a release of an unlocked lock with statistics on is still WEFT_EPERM, unchanged */
+    ASSERT_OK(weft_debug_stats_enable(&l, true));
+    ASSERT_RC(weft_lock_release(&l), WEFT_EPERM);
+    ASSERT_EQ(atomic_load(&l.state), 0);
+    ASSERT_OK(weft_debug_stats_get(&l, &st));
+    ASSERT_EQ(st.acquisitions, 0);
+    weft_lock_destroy(&l);
+}
+
+/* ---- the environment ---------------------------------------------------------------- */
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/* Run in a child process started by env_switches_read_once with
+ * WEFT_LOCK_ORDER=1 and WEFT_LOCK_STATS=1 (alone in a normal run, without them,
+ * it has nothing to check). The variables are read at the first acquire: the
+ * checker and the statistics for every lock are on without any call. */
+TEST(env_child)
+{
+    if (!getenv("WEFT_LOCKDBG_ENV_CHILD")) return;
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    static struct captured c;
+    weft_debug_set_report_hook(capture, &c);
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    weft_debug_set_report_hook(NULL, NULL);
+    ASSERT_EQ(atomic_load(&c.count), 1);
+    ASSERT_TRUE(strstr(c.text, "lock-order inversion") != NULL);
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&a, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_OK(weft_debug_stats_get(&b, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+}
+
+TEST(env_switches_read_once)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ASSERT(n > 0);
+    exe[n] = '\0';
+    /* the parent's environment plus the three variables */
+    size_t ne = 0;
+    while (environ[ne]) ne++;
+    char **env = calloc(ne + 4, sizeof *env);
+    ASSERT(env);
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], "WEFT_LOCK_", 10) != 0) env[k++] = environ[i];
+    env[k++] = "WEFT_LOCK_ORDER=1";
+    env[k++] = "WEFT_LOCK_STATS=1";
+    env[k++] = "WEFT_LOCKDBG_ENV_CHILD=1";
+    env[k] = NULL;
+    char *argv[] = { exe, "env_child", NULL };
+    pid_t pid;
+    ASSERT_EQ(posix_spawn(&pid, exe, NULL, NULL, argv, env), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    free(env);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+}
