@@ -12,8 +12,10 @@
  *   and the fix:  lock = RLock()   # the owner may acquire it again
  *
  * A plain Lock is not reentrant in weft either: a second acquire by the holder
- * blocks. So that this example does not hang, part 1 acquires with a timeout and
- * reports WEFT_ETIMEDOUT (Python's False) where Python would wait forever.
+ * blocks. Where Python hangs forever, weft's deadlock detector (on by default,
+ * docs/debugging.md) sees that the waiting thread holds the lock itself: it writes
+ * a report naming the thread and the lock to stderr, and the acquire returns
+ * WEFT_EDEADLK instead of hanging.
  */
 #include "demo.h"
 
@@ -65,8 +67,7 @@ static void run(void)
     CHECK(weft_thread_start(t));
 
     /* increase_by_one(data) on the main thread, which holds the lock. */
-    double patience = demo_seconds(2.0);
-    int rc = take(patience);
+    int rc = take(WEFT_FOREVER);
     if (rc == WEFT_OK) {
         say("main: took the %s again (recursion count %u); increasing by one\n",
             reentrant ? "RLock" : "Lock", (unsigned)weft_rlock_recursion_count(&rlock));
@@ -74,9 +75,9 @@ static void run(void)
             data[i] += 1;
         give();
     } else {
-        CHECK_IS(rc, WEFT_ETIMEDOUT);
-        say("main: the Lock is held by main itself; Python would hang here forever "
-            "(gave up after %.1f s: %s)\n", patience, weft_errname(rc));
+        CHECK_IS(rc, WEFT_EDEADLK);
+        say("main: lock.acquire() -> %s: main holds the Lock itself; Python would hang "
+            "here forever (weft's report is above)\n", weft_errname(rc));
     }
     give();   /* lock.release(): now the two threads may run */
     CHECK(weft_thread_join(t, WEFT_FOREVER));
@@ -88,6 +89,8 @@ static void run(void)
 
 int main(void)
 {
+    CHECK(weft_debug_name(&lock, "lock"));    /* names appear in reports */
+    CHECK(weft_debug_name(&rlock, "rlock"));
     say("1. With a Lock\n");
     reentrant = false;
     run();

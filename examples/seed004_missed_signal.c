@@ -18,7 +18,9 @@
  *     sem = Semaphore(0)
  *
  * Where Python never exits, task1 here waits with a timeout and reports the missed
- * signal. Instead of the seed's sleep(3), task1 starts after task2 has finished
+ * signal. Meanwhile main asks weft who waits for what: weft_debug_dump prints every
+ * thread and the object it is blocked on, for how long (a lost notify is no
+ * deadlock cycle, so only the dump can show it; docs/debugging.md). Instead of the seed's sleep(3), task1 starts after task2 has finished
  * (join), which makes "notify before wait" certain.
  */
 #include "demo.h"
@@ -61,7 +63,7 @@ static void *task2_semaphore(void *arg)
     return NULL;
 }
 
-static void run(weft_thread_fn task1, weft_thread_fn task2)
+static void run(weft_thread_fn task1, weft_thread_fn task2, bool dump)
 {
     weft_thread *thread1, *thread2;
     CHECK(weft_thread_create(&thread2, task2, NULL, NULL));
@@ -69,6 +71,11 @@ static void run(weft_thread_fn task1, weft_thread_fn task2)
     CHECK(weft_thread_join(thread2, WEFT_FOREVER));   /* the signal is sent */
     CHECK(weft_thread_create(&thread1, task1, NULL, NULL));
     CHECK(weft_thread_start(thread1));
+    if (dump && weft_thread_join(thread1, demo_seconds(1.0)) == WEFT_ETIMEDOUT) {
+        say("main: thread1 is still running; the thread dump:\n");
+        fflush(stdout);
+        CHECK(weft_debug_dump(stdout));
+    }
     CHECK(weft_thread_join(thread1, WEFT_FOREVER));
     weft_thread_destroy(thread1);
     weft_thread_destroy(thread2);
@@ -76,11 +83,12 @@ static void run(weft_thread_fn task1, weft_thread_fn task2)
 
 int main(void)
 {
+    CHECK(weft_debug_name(&cond_var, "cond_var"));   /* names appear in the dump */
     say("1. Condition: the missed signal\n");
-    run(task1_condition, task2_condition);
+    run(task1_condition, task2_condition, true);
     say("2. Semaphore(0): the fix\n");
     CHECK(weft_semaphore_init(&sem, 0));
-    run(task1_semaphore, task2_semaphore);
+    run(task1_semaphore, task2_semaphore, false);
     weft_semaphore_destroy(&sem);
     return 0;
 }

@@ -17,5 +17,6 @@
 #include "weft/local.h"
 #include "weft/queue.h"
 #include "weft/futures.h"
+#include "weft/debug.h"
 
 #endif /* WEFT_H */
