@@ -35,7 +35,8 @@
  * the walk reached the origin again: a cycle through the caller. A thread stuck
  * behind somebody else's cycle is left to that cycle's members, which detect it
  * themselves. One dead end counts too: the caller waits for a Lock or RLock whose
- * holder has finished without releasing it (its id is stale). Records change
+ * holder has finished without releasing it (its id is stale); it is confirmed over
+ * CONFIRM_DEAD_END_NS, as another thread may still release a Lock. Records change
  * under the walk, so one finding is a suspicion: the
  * same cycle (same threads and objects) found again after CONFIRM_NS is reported.
  */
@@ -62,6 +63,11 @@
 
 #ifndef CONFIRM_NS
 #define CONFIRM_NS (100 * INT64_C(1000000))      /* 100 ms */
+#endif
+/* A dead end (a lock whose holder finished) is confirmed over a longer delay:
+ * Python lets any thread release a Lock, and a program may do so a little later. */
+#ifndef CONFIRM_DEAD_END_NS
+#define CONFIRM_DEAD_END_NS (1000 * INT64_C(1000000))   /* 1 s */
 #endif
 #define FIRST_PERIOD_NS (50 * INT64_C(1000000))  /* re-check 50 ms, doubling */
 #define MAX_PERIOD_NS   (1000 * INT64_C(1000000))/* ... up to every second */
@@ -397,6 +403,7 @@ struct walk {
     weft__tid origin;
     int len, clen, budget;
     bool reached;
+    bool dead_end;                   /* the cycle ends at a finished holder */
     struct hop path[MAXPATH];
     struct hop cycle[MAXPATH];
 };
@@ -421,6 +428,7 @@ static bool stuck(struct walk *w, weft__tid tid)
         /* the origin waits for a lock whose holder has finished without
          * releasing it: a dead end, reported like a cycle */
         w->reached = true;
+        w->dead_end = true;
         w->clen = 1;
         w->cycle[0] = w->path[0];
         return true;
@@ -737,6 +745,7 @@ int weft__dl_poll_slow(struct weft__dl *dl, weft__ns deadline, weft__ns *until)
         w.len = w.clen = 0;
         w.budget = BUDGET;
         w.reached = false;
+        w.dead_end = false;
         bool dead = stuck(&w, w.origin) && w.reached;
         dl->checks++;
         if (dead) {
@@ -749,7 +758,7 @@ int weft__dl_poll_slow(struct weft__dl *dl, weft__ns deadline, weft__ns *until)
             }
             dl->strikes = 1;
             dl->sig = sig;
-            dl->next = now + CONFIRM_NS;
+            dl->next = now + (w.dead_end ? CONFIRM_DEAD_END_NS : CONFIRM_NS);
         } else {
             dl->strikes = 0;
             weft__ns period = FIRST_PERIOD_NS << (dl->checks < 6 ? dl->checks : 6);
@@ -877,12 +886,3 @@ __attribute__((constructor)) static void debug_env_init(void)
     if (sig) (void)weft_debug_dump_on_signal(sig);
 }
 
-/* TEMPORARY until the primitives provide their hooks (merge of issue 8 branches). */
-__attribute__((weak)) weft__tid weft__lock_holder(const weft_lock *lock) { (void)lock; return 0; }
-__attribute__((weak)) weft__tid weft__rlock_holder(const weft_rlock *rlock) { (void)rlock; return 0; }
-__attribute__((weak)) weft__tid weft__thread_tid(const weft_thread *thread) { (void)thread; return 0; }
-__attribute__((weak)) int weft__future_blockers(const void *future, weft__tid *out, int max)
-{
-    (void)future; (void)out; (void)max;
-    return -1;
-}

@@ -306,48 +306,8 @@ TEST(pinned_read_never_outlives_the_wait)
 
 /* ---- dump on a signal ---- */
 
-static bool file_contains(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strstr(buf, needle) != NULL;
-}
-
-TEST(dump_on_signal_writes_to_stderr)
-{
-    char path[] = "/tmp/weft-sigdump-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT(fd >= 0);
-    fflush(stderr);
-    int saved = dup(2);
-    ASSERT(saved >= 0);
-    ASSERT_EQ(dup2(fd, 2), 2);
-    int rc = weft_debug_dump_on_signal(SIGUSR2);
-    bool ok = rc == WEFT_OK;
-    if (ok) {
-        raise(SIGUSR2);
-        double end = weft_test_now() + 10 * weft_test_factor();
-        while (!file_contains(path, "weft thread dump:") && weft_test_now() < end)
-            weft_test_sleep(0.002);
-        ok = file_contains(path, "weft thread dump:");
-    }
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(fd);
-    unlink(path);
-    ASSERT_RC(rc, WEFT_OK);
-    ASSERT(ok);
-    ASSERT_RC(weft_debug_dump_on_signal(SIGUSR1), WEFT_ESTATE);   /* one at a time */
-    ASSERT_RC(weft_debug_dump_on_signal(SIGUSR2), WEFT_OK);       /* same: no change */
-    ASSERT_RC(weft_debug_dump_on_signal(0), WEFT_OK);
-    ASSERT_RC(weft_debug_dump_on_signal(SIGUSR1), WEFT_OK);       /* now free */
-    ASSERT_RC(weft_debug_dump_on_signal(0), WEFT_OK);
-}
+/* The signal dump itself (while threads are blocked, and one signal at a time) is
+ * tested in test-deadlock.c, where every primitive records its waits. */
 
 TEST(dump_on_signal_misuse)
 {

@@ -65,7 +65,10 @@
 typedef uint32_t weft__tid;
 
 /* ---- thread ids ---- */
-extern _Thread_local weft__tid weft__my_tid WEFT__DBG_HIDDEN;
+/* initial-exec: in libweft.so the Lock fast path reads it without a call to
+ * __tls_get_addr (glibc keeps static TLS room for libraries loaded later). */
+extern _Thread_local weft__tid weft__my_tid WEFT__DBG_HIDDEN
+    __attribute__((tls_model("initial-exec")));
 WEFT__DBG_HIDDEN weft__tid weft__me_slow(void);
 
 /* The calling thread's id; never 0 unless the slot table is full (65535 live
