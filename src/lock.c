@@ -145,6 +145,8 @@ void weft_lock_init(weft_lock *lock)
     atomic_store_explicit(&lock->state, 0, memory_order_relaxed);
     atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
     BENIGN(lock);
+    if (atomic_load_explicit(&weft__lockdbg_used, memory_order_relaxed) != 0)
+        weft__lockdbg_reinit(lock);
 }
 
 void weft_lock_destroy(weft_lock *lock)

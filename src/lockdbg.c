@@ -527,6 +527,15 @@ void weft__lockdbg_forget(const weft_lock *lock)
     tables_unlock();
 }
 
+void weft__lockdbg_reinit(const weft_lock *lock)
+{
+    struct ent *e = ent_get(lock, false);
+    if (!e) return;
+    /* counts as a release: held entries pushed before it become stale */
+    atomic_store_explicit(&e->hold_start, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->releases, 1, memory_order_relaxed);
+}
+
 /* ---- public API ---- */
 
 int weft_debug_lock_order(bool on)

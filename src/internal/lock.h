@@ -43,6 +43,10 @@ WEFT__HIDDEN_LOCK int weft__lockdbg_release(weft_lock *lock);
  * first time the checker or the statistics were switched on). */
 extern _Atomic uint32_t weft__lockdbg_used WEFT__HIDDEN_LOCK;
 WEFT__HIDDEN_LOCK void weft__lockdbg_forget(const weft_lock *lock);
+/* weft_lock_init on a lock the checker knows: it is unlocked now, so whoever had
+ * it on their held stack does not hold it any more (a fork child re-initialising
+ * the locks its prepare handler took, for instance). Lock-free. */
+WEFT__HIDDEN_LOCK void weft__lockdbg_reinit(const weft_lock *lock);
 /* The plain acquire and release, without the instrumentation (what lockdbg.c
  * wraps, and uses for its own table lock). *slow is set to 1 if the acquire did
  * not succeed at its first attempt (a contended acquire). */
