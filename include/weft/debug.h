@@ -122,13 +122,15 @@ WEFT_API int weft_debug_stats_report(FILE *out);
 /* ---- Shutdown with a deadline -------------------------------------------------------- */
 
 /* weft_join_all: join every non-daemon weft thread other than the caller, waiting at
- * most timeout seconds in all (WEFT_FOREVER: no limit).
+ * most timeout seconds in all.
+ * timeout:  Thread.join's rule: WEFT_FOREVER waits as long as it takes; 0 and other
+ *           negatives poll; NaN: WEFT_EINVAL; above WEFT_TIMEOUT_MAX: WEFT_EOVERFLOW.
  * Returns:  WEFT_OK when all have finished; WEFT_ETIMEDOUT when some have not: then,
- *           if report is not NULL, one line per thread still running (name, for how
- *           long, and what it waits on) is written to it; WEFT_EINVAL for a negative
- *           (other than WEFT_FOREVER) or NaN timeout; WEFT_EOVERFLOW above
- *           WEFT_TIMEOUT_MAX; WEFT_EDEADLK if, waiting without a timeout, one of
- *           the joins was found to be part of a deadlock (reported as usual). */
+ *           if report is not NULL, one entry per thread still running (name, for how
+ *           long, and what it waits on, as in weft_debug_dump) is written to it;
+ *           WEFT_EINVAL / WEFT_EOVERFLOW for a bad timeout (nothing waited);
+ *           WEFT_EDEADLK if, waiting without a timeout, one of the joins was found
+ *           to be part of a deadlock (reported as usual). */
 WEFT_API int weft_join_all(double timeout, FILE *report);
 
 WEFT_END_DECLS
