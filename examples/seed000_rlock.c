@@ -89,6 +89,8 @@ static void run(void)
 
 int main(void)
 {
+    /* This example shows the report: report mode whatever WEFT_DEADLOCK says. */
+    CHECK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
     CHECK(weft_debug_name(&lock, "lock"));    /* names appear in reports */
     CHECK(weft_debug_name(&rlock, "rlock"));
     say("1. With a Lock\n");

@@ -62,6 +62,8 @@ static void run(int workers)
 
 int main(void)
 {
+    /* This example shows the report: report mode whatever WEFT_DEADLOCK says. */
+    CHECK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
     say("1. ThreadPoolExecutor(max_workers=1): a task waits for a task behind it\n");
     run(1);
     say("2. ThreadPoolExecutor(max_workers=2): the same code works\n");

@@ -133,6 +133,8 @@ static void *worker(void *arg)
 
 int main(void)
 {
+    /* This example shows the report: report mode whatever WEFT_DEADLOCK says. */
+    CHECK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
     CHECK(weft_debug_name(&lock1, "lock1"));   /* names appear in reports */
     CHECK(weft_debug_name(&lock2, "lock2"));
     say("1. The seed's program as written\n");
