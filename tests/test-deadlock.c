@@ -642,3 +642,51 @@ TEST(lock_released_by_a_third_thread_after_its_holder_finished)
     weft_lock_destroy(&s.lock);
     detect_done();
 }
+
+/* ---- a cycle with a timed wait in it ends by itself: no report ---- */
+
+struct timed_cycle {
+    weft_lock l1, l2;
+    weft_event holds_l1;
+    _Atomic int rc;
+};
+
+static void *hold_l1_wait_l2_timed(void *p)
+{
+    struct timed_cycle *s = p;
+    (void)weft_lock_acquire(&s->l1, true, WEFT_FOREVER);
+    weft_event_set(&s->holds_l1);
+    atomic_store(&s->rc, weft_lock_acquire(&s->l2, true, 0.5));
+    (void)weft_lock_release(&s->l1);
+    return NULL;
+}
+
+TEST(cycle_through_a_timed_wait_is_not_reported)
+{
+    struct reports r;
+    detect_on(&r);
+    struct timed_cycle s = { .l1 = WEFT_LOCK_INIT, .l2 = WEFT_LOCK_INIT };
+    atomic_store(&s.rc, 99);
+    weft_event_init(&s.holds_l1);
+    ASSERT_RC(weft_debug_name(&s.l2, "tc-l2"), WEFT_OK);
+    ASSERT_RC(weft_lock_acquire(&s.l2, true, WEFT_FOREVER), WEFT_OK);
+    weft_thread_attr a = { .name = "timed-waiter", .flags = WEFT_THREAD_DAEMON };
+    weft_thread *t = NULL;
+    ASSERT_RC(weft_thread_create(&t, hold_l1_wait_l2_timed, &s, &a), WEFT_OK);
+    ASSERT_RC(weft_thread_start(t), WEFT_OK);
+    ASSERT_RC(weft_event_wait(&s.holds_l1, WEFT_FOREVER), WEFT_OK);
+    /* the dump names the holder of a timed lock wait too, and the daemon flag */
+    WAIT_UNTIL(dump_has("blocked in Lock on 'tc-l2'") && dump_has("(with a timeout), held by thread 'MainThread'"), 10);
+    ASSERT(dump_has("thread 'timed-waiter'") && dump_has(" daemon alive"));
+    /* main -> l1 -> timed-waiter -> (timed) l2 -> main: not a deadlock */
+    ASSERT_RC(weft_lock_acquire(&s.l1, true, WEFT_FOREVER), WEFT_OK);
+    finish(t);
+    ASSERT_EQ(atomic_load(&s.rc), WEFT_ETIMEDOUT);
+    ASSERT_EQ(report_count(&r), 0);
+    ASSERT_RC(weft_lock_release(&s.l1), WEFT_OK);
+    ASSERT_RC(weft_lock_release(&s.l2), WEFT_OK);
+    weft_event_destroy(&s.holds_l1);
+    weft_lock_destroy(&s.l1);
+    weft_lock_destroy(&s.l2);
+    detect_done();
+}

@@ -316,3 +316,165 @@ TEST(dump_on_signal_misuse)
     ASSERT_RC(weft_debug_dump_on_signal(SIGSTOP), WEFT_EINVAL);
     ASSERT_RC(weft_debug_dump_on_signal(100000), WEFT_EINVAL);
 }
+
+/* ---- records deeper than the slot keeps ---- */
+
+TEST(records_deeper_than_kept_are_counted)
+{
+    int objs[9];
+    int tok[9];
+    for (int i = 0; i < 9; i++) tok[i] = weft__rec_begin(WEFT__WK_OTHER, &objs[i], WEFT__NS_FOREVER);
+    for (int i = 0; i < 9; i++) ASSERT_EQ(tok[i], i);
+    char *d = dump_to_string();
+    ASSERT(d);
+    ASSERT(strstr(d, "... and 3 deeper waits"));
+    free(d);
+    /* the detector does not follow a record it could not keep: no check, no report */
+    struct weft__dl dl;
+    weft__ns until;
+    weft_deadlock_mode old = weft_deadlock_get_mode();
+    ASSERT_RC(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT), WEFT_OK);
+    weft__dl_start(&dl, WEFT__NS_FOREVER);
+    ASSERT_RC(weft__dl_poll(&dl, WEFT__NS_FOREVER, &until), WEFT_OK);
+    ASSERT_EQ(dl.strikes, 0u);
+    ASSERT_RC(weft_deadlock_set_mode(old), WEFT_OK);
+    for (int i = 8; i >= 0; i--) weft__rec_end(tok[i]);
+    d = dump_to_string();
+    ASSERT(d);
+    ASSERT(!strstr(d, "deeper waits"));
+    free(d);
+}
+
+TEST(kind_names_and_unknown_ids)
+{
+    ASSERT_STR_EQ(weft__wk_name(WEFT__WK_LOCK), "Lock");
+    ASSERT_STR_EQ(weft__wk_name(WEFT__WK_QUEUE_JOIN), "Queue.join");
+    ASSERT_STR_EQ(weft__wk_name((enum weft__wk)WEFT__WK_COUNT), "a weft wait");
+    ASSERT_STR_EQ(weft__wk_name((enum weft__wk)-3), "a weft wait");
+    char buf[200];
+    weft__describe_tid(0, buf, sizeof buf);
+    ASSERT(strstr(buf, "finished"));
+    weft__describe_tid(0xffffffffu, buf, sizeof buf);   /* an index never handed out */
+    ASSERT(strstr(buf, "finished"));
+    int obj;
+    weft__describe_obj(&obj, buf, sizeof buf);
+    ASSERT(buf[0] == '0' && buf[1] == 'x');             /* unnamed: the address */
+    weft__dump_threads(NULL, NULL, -1);                  /* no stream: nothing happens */
+}
+
+/* The mode can be switched off while a thread is in the loop: its next poll stops
+ * checking and sleeps until its own deadline. */
+TEST(dl_loop_stops_when_mode_turns_off)
+{
+    weft_deadlock_mode old = weft_deadlock_get_mode();
+    ASSERT_RC(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT), WEFT_OK);
+    struct weft__dl dl;
+    weft__ns until;
+    weft__dl_start(&dl, WEFT__NS_FOREVER);
+    ASSERT_RC(weft__dl_poll(&dl, WEFT__NS_FOREVER, &until), WEFT_OK);
+    ASSERT_LT(until, WEFT__NS_FOREVER);
+    ASSERT_RC(weft_deadlock_set_mode(WEFT_DEADLOCK_OFF), WEFT_OK);
+    dl.next = 0;
+    ASSERT_RC(weft__dl_poll(&dl, WEFT__NS_FOREVER, &until), WEFT_OK);
+    ASSERT_EQ(until, WEFT__NS_FOREVER);
+    ASSERT_EQ(dl.next, WEFT__NS_FOREVER);
+    ASSERT_RC(weft_deadlock_set_mode(old), WEFT_OK);
+}
+
+/* ---- the environment, read once, in a child process ---- */
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+static int run_self(const char *test, const char *const *vars)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    size_t ne = 0;
+    while (environ[ne]) ne++;
+    char **env = calloc(ne + 8, sizeof *env);
+    if (!env) return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], "WEFT_DEADLOCK", 13) != 0
+            && strncmp(environ[i], "WEFT_DUMP_SIGNAL", 16) != 0
+            && strncmp(environ[i], "WEFT_DEBUG_EXPECT", 17) != 0)
+            env[k++] = environ[i];
+    for (size_t i = 0; vars[i] && k < ne + 7; i++) env[k++] = (char *)vars[i];
+    env[k] = NULL;
+    char *argv[] = { exe, (char *)test, NULL };
+    pid_t pid;
+    int status = -1;
+    if (posix_spawn(&pid, exe, NULL, NULL, argv, env) == 0) waitpid(pid, &status, 0);
+    free(env);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* child: WEFT_DEBUG_EXPECT_MODE is the mode WEFT_DEADLOCK must have given */
+TEST(env_mode_child)
+{
+    const char *want = getenv("WEFT_DEBUG_EXPECT_MODE");
+    if (!want) return;
+    ASSERT_EQ((int)weft_deadlock_get_mode(), atoi(want));
+}
+
+TEST(env_deadlock_mode_values)
+{
+    struct { const char *var, *want; } cases[] = {
+        { "WEFT_DEADLOCK=off", "WEFT_DEBUG_EXPECT_MODE=0" },
+        { "WEFT_DEADLOCK=0", "WEFT_DEBUG_EXPECT_MODE=0" },
+        { "WEFT_DEADLOCK=abort", "WEFT_DEBUG_EXPECT_MODE=2" },
+        { "WEFT_DEADLOCK=report", "WEFT_DEBUG_EXPECT_MODE=1" },
+        { "WEFT_DEADLOCK=bogus", "WEFT_DEBUG_EXPECT_MODE=1" },   /* unknown: the default */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *vars[] = { cases[i].var, cases[i].want, NULL };
+        ASSERT_EQ(run_self("env_mode_child", vars), 0);
+    }
+}
+
+/* child: WEFT_DEBUG_EXPECT_SIGNAL is the signal WEFT_DUMP_SIGNAL must have set up
+ * at load (0: none) */
+TEST(env_signal_child)
+{
+    const char *want = getenv("WEFT_DEBUG_EXPECT_SIGNAL");
+    if (!want) return;
+    int sig = atoi(want);
+    if (sig) {
+        ASSERT_RC(weft_debug_dump_on_signal(sig), WEFT_OK);   /* already: no change */
+        ASSERT_RC(weft_debug_dump_on_signal(sig == SIGUSR1 ? SIGUSR2 : SIGUSR1), WEFT_ESTATE);
+    } else {
+        ASSERT_RC(weft_debug_dump_on_signal(SIGUSR1), WEFT_OK);   /* nothing was set up */
+    }
+    ASSERT_RC(weft_debug_dump_on_signal(0), WEFT_OK);
+}
+
+TEST(env_dump_signal_values)
+{
+    char q[40], u1[40], u2[40];
+    snprintf(q, sizeof q, "WEFT_DEBUG_EXPECT_SIGNAL=%d", SIGQUIT);
+    snprintf(u1, sizeof u1, "WEFT_DEBUG_EXPECT_SIGNAL=%d", SIGUSR1);
+    snprintf(u2, sizeof u2, "WEFT_DEBUG_EXPECT_SIGNAL=%d", SIGUSR2);
+    char num[40];
+    snprintf(num, sizeof num, "WEFT_DUMP_SIGNAL=%d", SIGUSR2);
+    struct { const char *var, *want; } cases[] = {
+        { "WEFT_DUMP_SIGNAL=QUIT", q },
+        { "WEFT_DUMP_SIGNAL=SIGQUIT", q },
+        { "WEFT_DUMP_SIGNAL=USR1", u1 },
+        { "WEFT_DUMP_SIGNAL=SIGUSR1", u1 },
+        { "WEFT_DUMP_SIGNAL=USR2", u2 },
+        { "WEFT_DUMP_SIGNAL=SIGUSR2", u2 },
+        { num, u2 },
+        { "WEFT_DUMP_SIGNAL=", "WEFT_DEBUG_EXPECT_SIGNAL=0" },
+        { "WEFT_DUMP_SIGNAL=99", "WEFT_DEBUG_EXPECT_SIGNAL=0" },
+        { "WEFT_DUMP_SIGNAL=HUP?", "WEFT_DEBUG_EXPECT_SIGNAL=0" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *vars[] = { cases[i].var, cases[i].want, NULL };
+        ASSERT_EQ(run_self("env_signal_child", vars), 0);
+    }
+}
