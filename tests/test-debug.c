@@ -15,6 +15,7 @@
 #include "internal/debug.h"
 #include "weft/debug.h"
 #include "weft/lock.h"
+#include "weft/thread.h"
 
 /* ---- names ---- */
 
@@ -477,4 +478,61 @@ TEST(env_dump_signal_values)
         const char *vars[] = { cases[i].var, cases[i].want, NULL };
         ASSERT_EQ(run_self("env_signal_child", vars), 0);
     }
+}
+
+/* set_info keeps what it is not given (NULL name, daemon -1, ident/native 0), and
+ * ignores an id that is not live. */
+TEST(set_info_partial_updates)
+{
+    weft__tid me = weft__me();
+    char buf[200];
+    weft__dbg_set_info(me, "first-name", 0, 0x1234, 4321);
+    weft__describe_tid(me, buf, sizeof buf);
+    ASSERT(strstr(buf, "'first-name'") && strstr(buf, "0x1234") && strstr(buf, "4321"));
+    weft__dbg_set_info(me, NULL, -1, 0, 0);                /* nothing changes */
+    weft__describe_tid(me, buf, sizeof buf);
+    ASSERT(strstr(buf, "'first-name'") && strstr(buf, "0x1234") && strstr(buf, "4321"));
+    weft__dbg_set_info(me, "second", 1, 0, 0);
+    weft__describe_tid(me, buf, sizeof buf);
+    ASSERT(strstr(buf, "'second'") && strstr(buf, "0x1234"));
+    char *d = dump_to_string();
+    ASSERT(d && strstr(d, "thread 'second'") && strstr(d, " daemon alive"));
+    free(d);
+    weft__dbg_set_info(0, "nobody", 1, 1, 1);              /* not live: ignored */
+    weft__dbg_set_info(me ^ 0x10000u, "stale", 1, 1, 1);  /* other generation */
+    weft__describe_tid(me, buf, sizeof buf);
+    ASSERT(strstr(buf, "'second'"));
+    /* a name longer than the slot keeps is cut, not overflowed */
+    char longname[200];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    weft__dbg_set_info(me, longname, -1, 0, 0);
+    weft__describe_tid(me, buf, sizeof buf);
+    ASSERT(strstr(buf, "'nnnn") && !strstr(buf, longname));
+    weft__rec_end(-1);                                     /* a record never begun */
+    /* put the caller's record back (vg-run runs every case in one process) */
+    weft__dbg_set_info(me, "MainThread", 0, weft_get_ident(), weft_get_native_id());
+}
+
+TEST(report_without_hook_goes_to_stderr)
+{
+    char path[] = "/tmp/weft-report-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    ASSERT(saved >= 0);
+    ASSERT_EQ(dup2(fd, 2), 2);
+    weft_debug_set_report_hook(NULL, NULL);
+    weft__report("weft: a report for stderr\n");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char buf[256] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    ASSERT(n > 0);
+    buf[n] = '\0';
+    ASSERT_STR_EQ(buf, "weft: a report for stderr\n");
 }
