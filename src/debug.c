@@ -89,6 +89,8 @@ struct slot {
     _Atomic uint64_t ident;
     _Atomic long native;
     _Atomic int64_t born;
+    _Atomic int victim;            /* its wait is leaving with WEFT_EDEADLK (until
+                                    * its next forever graph wait starts) */
     _Atomic char name[NAMELEN];
     struct wrec w[DEPTH];
     uint32_t next_free;            /* index + 1, under slot_lock */
@@ -194,6 +196,7 @@ weft__tid weft__me_slow(void)
     atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
     atomic_store_explicit(&s->depth, 0, memory_order_relaxed);
     atomic_store_explicit(&s->daemon, -1, memory_order_relaxed);
+    atomic_store_explicit(&s->victim, 0, memory_order_relaxed);
     atomic_store_explicit(&s->ident, weft__self(), memory_order_relaxed);
     atomic_store_explicit(&s->native, weft__os_gettid(), memory_order_relaxed);
     atomic_store_explicit(&s->born, weft__now(), memory_order_relaxed);
@@ -433,7 +436,8 @@ static bool stuck(struct walk *w, weft__tid tid)
         w->cycle[0] = w->path[0];
         return true;
     }
-    if (!s || !pin(s, tid, &sn)) return false;
+    if (!s || atomic_load_explicit(&s->victim, memory_order_acquire)) return false;
+    if (!pin(s, tid, &sn)) return false;
     weft__tid succ[MAXBLOCK];
     int n = successors(&sn, succ, MAXBLOCK);
     unpin(s);
@@ -719,8 +723,32 @@ static void send_cycle(const struct walk *w, int mode)
 
 /* ---- the detection loop ---- */
 
+/* One report per cycle. Every member of a cycle may confirm it at about the same
+ * time; only one may leave its wait with WEFT_EDEADLK, or two threads would give
+ * up where one suffices. Under victim_lock the confirming thread walks again: a
+ * member already marked as a victim (leaving) counts as not stuck, so the second
+ * confirmer finds no cycle and waits on; the first marks itself. */
+static atomic_flag victim_lock = ATOMIC_FLAG_INIT;
+
+static bool claim_victim(uint64_t sig)
+{
+    struct walk w;
+    w.origin = weft__me();
+    w.len = w.clen = 0;
+    w.budget = BUDGET;
+    w.reached = false;
+    w.dead_end = false;
+    spin_lock(&victim_lock);
+    bool still = stuck(&w, w.origin) && w.reached && cycle_sig(&w) == sig;
+    if (still && my_slot) atomic_store_explicit(&my_slot->victim, 1, memory_order_release);
+    spin_unlock(&victim_lock);
+    return still;
+}
+
 void weft__dl_start(struct weft__dl *dl, weft__ns deadline)
 {
+    if (deadline == WEFT__NS_FOREVER && my_slot)
+        atomic_store_explicit(&my_slot->victim, 0, memory_order_relaxed);
     dl->strikes = 0;
     dl->checks = 0;
     dl->sig = 0;
@@ -751,15 +779,20 @@ int weft__dl_poll_slow(struct weft__dl *dl, weft__ns deadline, weft__ns *until)
         if (dead) {
             uint64_t sig = cycle_sig(&w);
             if (dl->strikes && dl->sig == sig) {
-                send_cycle(&w, mode);
-                if (mode == WEFT_DEADLOCK_ABORT) abort();
-                dl->next = WEFT__NS_FOREVER;
-                return WEFT_EDEADLK;
+                if (claim_victim(sig)) {
+                    send_cycle(&w, mode);
+                    if (mode == WEFT_DEADLOCK_ABORT) abort();
+                    dl->next = WEFT__NS_FOREVER;
+                    return WEFT_EDEADLK;
+                }
+                dead = false;   /* another member of the cycle is leaving with it */
+            } else {
+                dl->strikes = 1;
+                dl->sig = sig;
+                dl->next = now + (w.dead_end ? CONFIRM_DEAD_END_NS : CONFIRM_NS);
             }
-            dl->strikes = 1;
-            dl->sig = sig;
-            dl->next = now + (w.dead_end ? CONFIRM_DEAD_END_NS : CONFIRM_NS);
-        } else {
+        }
+        if (!dead) {
             dl->strikes = 0;
             weft__ns period = FIRST_PERIOD_NS << (dl->checks < 6 ? dl->checks : 6);
             dl->next = now + (period < MAX_PERIOD_NS ? period : MAX_PERIOD_NS);
