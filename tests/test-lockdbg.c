@@ -1091,6 +1091,53 @@ TEST(stats_report_empty_and_ties)
     weft_lock_destroy(&never);
 }
 
+/* Two locks contended once each: both are counted with their own waits (a wait
+ * of at least the time the holder kept the lock after the waiter was parked),
+ * and the report lists both with one contended acquisition. */
+TEST(stats_two_contended_locks)
+{
+    static struct contend s1, s2;
+    memset(&s1, 0, sizeof s1);
+    memset(&s2, 0, sizeof s2);
+    weft_lock_init(&s1.l);
+    weft_lock_init(&s2.l);
+    ASSERT_OK(weft_debug_name(&s1.l, "slow-one"));
+    ASSERT_OK(weft_debug_name(&s2.l, "quick-one"));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    ASSERT_OK(weft_debug_stats_enable(&s1.l, true));
+    ASSERT_OK(weft_debug_stats_enable(&s2.l, true));
+    struct contend *ss[2] = { &s1, &s2 };
+    for (int k = 0; k < 2; k++) {
+        ASSERT_OK(weft_lock_acquire(&ss[k]->l, true, WEFT_FOREVER));
+        weft_thread *t = start_named("contender", contender, ss[k]);
+        WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&ss[k]->l.state)) == 1, 10);
+        if (k == 0) weft_test_sleep(0.2);
+        ASSERT_OK(weft_lock_release(&ss[k]->l));
+        ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+        weft_thread_destroy(t);
+    }
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&s1.l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_EQ(st.contended, 1);
+    ASSERT_TRUE(st.max_wait >= 0.2 - 1e-3);
+    ASSERT_TRUE(st.total_wait == st.max_wait);
+    ASSERT_OK(weft_debug_stats_get(&s2.l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_EQ(st.contended, 1);
+    ASSERT_TRUE(st.max_wait > 0.0);
+    ASSERT_TRUE(st.total_wait == st.max_wait);
+    char *buf = report_text();
+    ASSERT_TRUE(strstr(buf, "2 locks (most contended first)") != NULL);
+    ASSERT_TRUE(strstr(buf, "'slow-one' (") != NULL);
+    ASSERT_TRUE(strstr(buf, "'quick-one' (") != NULL);
+    ASSERT_TRUE(strstr(buf, "2 acquisitions, 1 contended (50.0%)") != NULL);
+    free(buf);
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    weft_lock_destroy(&s1.l);
+    weft_lock_destroy(&s2.l);
+}
+
 /* The per-lock table full: statistics for one more lock are WEFT_ENOMEM and
  * change nothing; the checker still finds an inversion between locks without
  * an entry. Fills the table with addresses inside a static array (the API takes
