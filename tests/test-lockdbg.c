@@ -800,6 +800,409 @@ TEST(stats_misuse)
     weft_lock_destroy(&l);
 }
 
+/* ---- more checker and statistics paths ------------------------------------------- */
+
+/* A timed re-acquire of a Lock by its holder records no order with itself and
+ * times out; nothing is reported. */
+TEST(order_timed_reacquire_of_held_lock)
+{
+    static weft_lock l = WEFT_LOCK_INIT;
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_lock_acquire(&l, true, 0.05), WEFT_ETIMEDOUT);
+    ASSERT_ELAPSED_AT_LEAST(t0, 0.05);
+    ASSERT_TRUE(weft_lock_locked(&l));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_FALSE(weft_lock_locked(&l));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    weft_lock_destroy(&l);
+}
+
+/* One acquire that inverts five recorded orders at once reports at most four of
+ * them; the fifth is still unreported and is reported the next time. */
+TEST(order_many_inversions_in_one_acquire)
+{
+    enum { K = 5 };
+    static weft_lock x = WEFT_LOCK_INIT;
+    static weft_lock h[K];
+    for (int i = 0; i < K; i++) weft_lock_init(&h[i]);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    for (int i = 0; i < K; i++) run_order("x-first", &x, &h[i], NULL);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    for (int i = 0; i < K; i++) ASSERT_OK(weft_lock_acquire(&h[i], true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&x, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&x));
+    ASSERT_EQ(atomic_load(&c->count), 4);
+    ASSERT_OK(weft_lock_acquire(&x, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&x));
+    ASSERT_EQ(atomic_load(&c->count), 5);
+    ASSERT_OK(weft_lock_acquire(&x, true, WEFT_FOREVER)); /* all five told: no more */
+    ASSERT_OK(weft_lock_release(&x));
+    for (int i = K - 1; i >= 0; i--) ASSERT_OK(weft_lock_release(&h[i]));
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 5);
+    weft_lock_destroy(&x);
+    for (int i = 0; i < K; i++) weft_lock_destroy(&h[i]);
+}
+
+/* The search for a longer cycle walks past dead ends and locks it already saw
+ * (a diamond b->c->e, b->d->e, and b fanned out to 70 more locks) and still
+ * finds the way back b->d->f->a: a cycle through 4 locks. */
+TEST(order_cycle_search_past_dead_ends)
+{
+    enum { FAN = 70 };
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT, cc = WEFT_LOCK_INIT,
+                     d = WEFT_LOCK_INIT, e = WEFT_LOCK_INIT, f = WEFT_LOCK_INIT,
+                     z = WEFT_LOCK_INIT;
+    static weft_lock fan[FAN];
+    for (int i = 0; i < FAN; i++) weft_lock_init(&fan[i]);
+    ASSERT_OK(weft_debug_name(&a, "alpha"));
+    ASSERT_OK(weft_debug_name(&b, "beta"));
+    ASSERT_OK(weft_debug_name(&d, "delta"));
+    ASSERT_OK(weft_debug_name(&f, "phi"));
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("bc", &b, &cc, NULL);
+    run_order("ce", &cc, &e, NULL);
+    run_order("bd", &b, &d, NULL);
+    run_order("de", &d, &e, NULL);
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    for (int i = 0; i < FAN; i++) {
+        ASSERT_OK(weft_lock_acquire(&fan[i], true, WEFT_FOREVER));
+        ASSERT_OK(weft_lock_release(&fan[i]));
+    }
+    ASSERT_OK(weft_lock_release(&b));
+    /* z -> b: no way back from b to z, so the search sees every lock (73) */
+    run_order("zb", &z, &b, NULL);
+    run_order("df", &d, &f, NULL);
+    run_order("fa", &f, &a, NULL);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("ab", &a, &b, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_TRUE(strstr(c->text, "cycle through 4 locks") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'delta' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'phi' (") != NULL);
+    ASSERT_TRUE(strstr(c->text, "took 'alpha' (") != NULL);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+    weft_lock_destroy(&cc);
+    weft_lock_destroy(&d);
+    weft_lock_destroy(&e);
+    weft_lock_destroy(&f);
+    weft_lock_destroy(&z);
+    for (int i = 0; i < FAN; i++) weft_lock_destroy(&fan[i]);
+}
+
+/* The cycle search follows at most CHAIN_MAX (6) recorded orders: orders
+ * l1->l2->...->l(n-1)->l0, then l0->l1 closes a cycle through n locks. */
+static int chain_cycle_reports(weft_lock *ls, int n, struct captured **cap)
+{
+    for (int i = 0; i < n; i++) weft_lock_init(&ls[i]);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    for (int i = 1; i < n; i++) run_order("chain", &ls[i], &ls[(i + 1) % n], NULL);
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("close", &ls[0], &ls[1], NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    for (int i = 0; i < n; i++) weft_lock_destroy(&ls[i]);
+    *cap = c;
+    return atomic_load(&c->count);
+}
+
+TEST(order_cycle_through_seven_locks_reported)
+{
+    static weft_lock ls[7];
+    struct captured *c;
+    ASSERT_EQ(chain_cycle_reports(ls, 7, &c), 1);
+    ASSERT_TRUE(strstr(c->text, "cycle through 7 locks") != NULL);
+}
+
+/* Documents the limit: eight locks need seven orders, beyond CHAIN_MAX. */
+TEST(order_cycle_longer_than_chain_max_not_reported)
+{
+    static weft_lock ls[8];
+    struct captured *c;
+    ASSERT_EQ(chain_cycle_reports(ls, 8, &c), 0);
+}
+
+/* A lock taken by a report hook (called while the checker is inside its own
+ * code) goes straight to the raw acquire: it records no order and no statistics. */
+struct hook_lock {
+    weft_lock l;
+    _Atomic int calls;
+};
+
+static void hook_takes_lock(const char *report, void *arg)
+{
+    (void)report;
+    struct hook_lock *h = arg;
+    ASSERT_OK(weft_lock_acquire(&h->l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&h->l));
+    atomic_fetch_add(&h->calls, 1);
+}
+
+TEST(order_report_hook_taking_a_lock_is_not_instrumented)
+{
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    static struct hook_lock h;
+    memset(&h, 0, sizeof h);
+    weft_lock_init(&h.l);
+    (void)capture_start();
+    ASSERT_OK(weft_debug_stats_enable(&h.l, true));
+    weft_debug_set_report_hook(hook_takes_lock, &h);
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("ab", &a, &b, NULL);
+    run_order("ba", &b, &a, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&h.calls), 1);
+    ASSERT_FALSE(weft_lock_locked(&h.l));
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&h.l, &st));
+    ASSERT_EQ(st.acquisitions, 0);
+    /* taken outside the hook, it is counted */
+    ASSERT_OK(weft_lock_acquire(&h.l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&h.l));
+    ASSERT_OK(weft_debug_stats_get(&h.l, &st));
+    ASSERT_EQ(st.acquisitions, 1);
+    ASSERT_OK(weft_debug_stats_enable(&h.l, false));
+    weft_lock_destroy(&h.l);
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* Enabling one lock twice and disabling it once stops it (no reference count);
+ * disabling a lock that has an entry but was never enabled changes nothing; a
+ * lock with an entry (from the checker) but no statistics asked is not counted. */
+TEST(stats_enable_twice_disable_once)
+{
+    static weft_lock l = WEFT_LOCK_INIT, other = WEFT_LOCK_INIT;
+    weft_lock_stats st;
+    (void)capture_start();
+    ASSERT_OK(weft_debug_stats_enable(&l, true));
+    ASSERT_OK(weft_debug_stats_enable(&l, true));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&l));
+    /* other gets an entry from the checker, and no statistics */
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_lock_acquire(&other, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&other));
+    ASSERT_OK(weft_debug_lock_order(false));
+    ASSERT_RC(weft_debug_stats_get(&other, &st), WEFT_EEMPTY);
+    ASSERT_OK(weft_debug_stats_enable(&other, false));
+    ASSERT_RC(weft_debug_stats_get(&other, &st), WEFT_EEMPTY);
+    ASSERT_OK(weft_debug_stats_get(&l, &st));
+    ASSERT_EQ(st.acquisitions, 1);
+    ASSERT_OK(weft_debug_stats_enable(&l, false));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_debug_stats_get(&l, &st));
+    ASSERT_EQ(st.acquisitions, 1);
+    /* on again counts again: the switch for that lock was really off */
+    ASSERT_OK(weft_debug_stats_enable(&l, true));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_debug_stats_get(&l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    capture_stop();
+    weft_lock_destroy(&l);
+    weft_lock_destroy(&other);
+}
+
+/* Turning statistics off for every lock also stops the locks enabled one by one. */
+TEST(stats_all_off_stops_single_locks)
+{
+    static weft_lock l = WEFT_LOCK_INIT;
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    ASSERT_OK(weft_debug_stats_enable(&l, true));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_OK(weft_debug_stats_get(&l, &st));
+    ASSERT_EQ(st.acquisitions, 1);
+    weft_lock_destroy(&l);
+    ASSERT_RC(weft_debug_stats_get(&l, &st), WEFT_EEMPTY);
+}
+
+static char *report_text(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ASSERT(f);
+    ASSERT_OK(weft_debug_stats_report(f));
+    fclose(f);
+    return buf;
+}
+
+/* The report: no lock with acquisitions gives "0 locks"; a lock enabled but
+ * never taken is left out; uncontended locks are ordered by acquisitions. */
+TEST(stats_report_empty_and_ties)
+{
+    static weft_lock one = WEFT_LOCK_INIT, two = WEFT_LOCK_INIT, three = WEFT_LOCK_INIT,
+                     twin = WEFT_LOCK_INIT, never = WEFT_LOCK_INIT;
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    char *buf = report_text();
+    ASSERT_TRUE(strstr(buf, "0 locks (most contended first)") != NULL);
+    free(buf);
+    ASSERT_OK(weft_debug_name(&one, "one"));
+    ASSERT_OK(weft_debug_name(&two, "two"));
+    ASSERT_OK(weft_debug_name(&three, "three"));
+    ASSERT_OK(weft_debug_name(&twin, "twin"));
+    ASSERT_OK(weft_debug_name(&never, "never"));
+    ASSERT_OK(weft_debug_stats_enable(&never, true));
+    ASSERT_OK(weft_debug_stats_enable(NULL, true));
+    weft_lock *ls[] = { &one, &three, &two, &twin };
+    int times[] = { 1, 3, 2, 2 };
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < times[k]; i++) {
+            ASSERT_OK(weft_lock_acquire(ls[k], true, WEFT_FOREVER));
+            ASSERT_OK(weft_lock_release(ls[k]));
+        }
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    buf = report_text();
+    ASSERT_TRUE(strstr(buf, "4 locks (most contended first)") != NULL);
+    ASSERT_TRUE(strstr(buf, "'never'") == NULL);
+    char *p3 = strstr(buf, "'three'"), *p2 = strstr(buf, "'two'"), *pt = strstr(buf, "'twin'"),
+         *p1 = strstr(buf, "'one'");
+    ASSERT(p3 && p2 && pt && p1);
+    ASSERT_TRUE(p3 < p2 && p3 < pt && p2 < p1 && pt < p1);
+    ASSERT_TRUE(strstr(buf, "'three' (") != NULL);
+    free(buf);
+    weft_lock_stats st;
+    /* all off stopped it too, and it has nothing counted */
+    ASSERT_RC(weft_debug_stats_get(&never, &st), WEFT_EEMPTY);
+    weft_lock_destroy(&one);
+    weft_lock_destroy(&two);
+    weft_lock_destroy(&three);
+    weft_lock_destroy(&twin);
+    weft_lock_destroy(&never);
+}
+
+/* Two locks contended once each: both are counted with their own waits (a wait
+ * of at least the time the holder kept the lock after the waiter was parked),
+ * and the report lists both with one contended acquisition. */
+TEST(stats_two_contended_locks)
+{
+    static struct contend s1, s2;
+    memset(&s1, 0, sizeof s1);
+    memset(&s2, 0, sizeof s2);
+    weft_lock_init(&s1.l);
+    weft_lock_init(&s2.l);
+    ASSERT_OK(weft_debug_name(&s1.l, "slow-one"));
+    ASSERT_OK(weft_debug_name(&s2.l, "quick-one"));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    ASSERT_OK(weft_debug_stats_enable(&s1.l, true));
+    ASSERT_OK(weft_debug_stats_enable(&s2.l, true));
+    struct contend *ss[2] = { &s1, &s2 };
+    for (int k = 0; k < 2; k++) {
+        ASSERT_OK(weft_lock_acquire(&ss[k]->l, true, WEFT_FOREVER));
+        weft_thread *t = start_named("contender", contender, ss[k]);
+        WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&ss[k]->l.state)) == 1, 10);
+        if (k == 0) weft_test_sleep(0.2);
+        ASSERT_OK(weft_lock_release(&ss[k]->l));
+        ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+        weft_thread_destroy(t);
+    }
+    weft_lock_stats st;
+    ASSERT_OK(weft_debug_stats_get(&s1.l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_EQ(st.contended, 1);
+    ASSERT_TRUE(st.max_wait >= 0.2 - 1e-3);
+    ASSERT_TRUE(st.total_wait == st.max_wait);
+    ASSERT_OK(weft_debug_stats_get(&s2.l, &st));
+    ASSERT_EQ(st.acquisitions, 2);
+    ASSERT_EQ(st.contended, 1);
+    ASSERT_TRUE(st.max_wait > 0.0);
+    ASSERT_TRUE(st.total_wait == st.max_wait);
+    char *buf = report_text();
+    ASSERT_TRUE(strstr(buf, "2 locks (most contended first)") != NULL);
+    ASSERT_TRUE(strstr(buf, "'slow-one' (") != NULL);
+    ASSERT_TRUE(strstr(buf, "'quick-one' (") != NULL);
+    ASSERT_TRUE(strstr(buf, "2 acquisitions, 1 contended (50.0%)") != NULL);
+    free(buf);
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    weft_lock_destroy(&s1.l);
+    weft_lock_destroy(&s2.l);
+}
+
+/* The per-lock table full: statistics for one more lock are WEFT_ENOMEM and
+ * change nothing; the checker still finds an inversion between locks without
+ * an entry. Fills the table with addresses inside a static array (the API takes
+ * any address); each test case runs in its own process. */
+TEST(stats_table_full)
+{
+    static char addrs[1 << 15];
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    weft_lock_stats st;
+    (void)capture_start();
+    int ok = 0, nomem = 0;
+    for (size_t i = 0; i < sizeof addrs && ok < 8192; i++) {
+        int rc = weft_debug_stats_enable(&addrs[i], true);
+        if (rc == WEFT_OK) {
+            ok++;
+        } else {
+            ASSERT_RC(rc, WEFT_ENOMEM);
+            ASSERT_RC(weft_debug_stats_get(&addrs[i], &st), WEFT_EEMPTY);
+            nomem++;
+        }
+    }
+    ASSERT_EQ(ok, 8192);
+    ASSERT_TRUE(nomem > 0);
+    ASSERT_RC(weft_debug_stats_enable(&a, true), WEFT_ENOMEM);
+    ASSERT_RC(weft_debug_stats_get(&a, &st), WEFT_EEMPTY);
+    ASSERT_OK(weft_debug_stats_enable(&a, false)); /* nothing to stop */
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("ab", &a, &b, NULL);
+    run_order("ba", &b, &a, NULL);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_RC(weft_debug_stats_get(&a, &st), WEFT_EEMPTY);
+}
+
+/* The edge table keeps at most 3/4 of its 8192 slots: beyond that new orders
+ * are not recorded, while an inversion of one recorded before is still reported. */
+TEST(order_edge_table_full)
+{
+    enum { HOLD = 12, MANY = 520 };
+    static weft_lock hold[HOLD], many[MANY];
+    static weft_lock p = WEFT_LOCK_INIT, q = WEFT_LOCK_INIT, u = WEFT_LOCK_INIT,
+                     v = WEFT_LOCK_INIT;
+    for (int i = 0; i < HOLD; i++) weft_lock_init(&hold[i]);
+    for (int i = 0; i < MANY; i++) weft_lock_init(&many[i]);
+    struct captured *c = capture_start();
+    ASSERT_OK(weft_debug_lock_order(true));
+    run_order("pq", &p, &q, NULL); /* recorded while there is room */
+    for (int i = 0; i < HOLD; i++) ASSERT_OK(weft_lock_acquire(&hold[i], true, WEFT_FOREVER));
+    for (int i = 0; i < MANY; i++) { /* HOLD new orders each: 6240 > 6144 */
+        ASSERT_OK(weft_lock_acquire(&many[i], true, WEFT_FOREVER));
+        ASSERT_OK(weft_lock_release(&many[i]));
+    }
+    for (int i = HOLD - 1; i >= 0; i--) ASSERT_OK(weft_lock_release(&hold[i]));
+    ASSERT_EQ(atomic_load(&c->count), 0);
+    run_order("qp", &q, &p, NULL); /* inverts a recorded order */
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    run_order("uv", &u, &v, NULL); /* not recorded: the table is full */
+    run_order("vu", &v, &u, NULL);
+    ASSERT_EQ(atomic_load(&c->count), 1);
+    ASSERT_OK(weft_debug_lock_order(false));
+    capture_stop();
+}
+
 /* ---- the environment ---------------------------------------------------------------- */
 
 #include <spawn.h>
@@ -835,7 +1238,7 @@ TEST(env_child)
     ASSERT_EQ(st.acquisitions, 2);
 }
 
-TEST(env_switches_read_once)
+static void spawn_child(const char *test, const char *order, const char *stats)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -849,11 +1252,11 @@ TEST(env_switches_read_once)
     size_t k = 0;
     for (size_t i = 0; i < ne; i++)
         if (strncmp(environ[i], "WEFT_LOCK_", 10) != 0) env[k++] = environ[i];
-    env[k++] = "WEFT_LOCK_ORDER=1";
-    env[k++] = "WEFT_LOCK_STATS=1";
+    env[k++] = (char *)order;
+    env[k++] = (char *)stats;
     env[k++] = "WEFT_LOCKDBG_ENV_CHILD=1";
     env[k] = NULL;
-    char *argv[] = { exe, "env_child", NULL };
+    char *argv[] = { exe, (char *)test, NULL };
     pid_t pid;
     ASSERT_EQ(posix_spawn(&pid, exe, NULL, NULL, argv, env), 0);
     int status = 0;
@@ -861,4 +1264,37 @@ TEST(env_switches_read_once)
     free(env);
     ASSERT_TRUE(WIFEXITED(status));
     ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(env_switches_read_once)
+{
+    spawn_child("env_child", "WEFT_LOCK_ORDER=1", "WEFT_LOCK_STATS=1");
+}
+
+/* Run in a child started by env_zero_and_empty_are_off with WEFT_LOCK_ORDER=0
+ * and WEFT_LOCK_STATS set but empty: both mean off. */
+TEST(env_off_child)
+{
+    if (!getenv("WEFT_LOCKDBG_ENV_CHILD")) return;
+    static weft_lock a = WEFT_LOCK_INIT, b = WEFT_LOCK_INIT;
+    static struct captured c;
+    weft_debug_set_report_hook(capture, &c);
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_release(&b));
+    weft_debug_set_report_hook(NULL, NULL);
+    ASSERT_EQ(atomic_load(&c.count), 0);
+    weft_lock_stats st;
+    ASSERT_RC(weft_debug_stats_get(&a, &st), WEFT_EEMPTY);
+    ASSERT_RC(weft_debug_stats_get(&b, &st), WEFT_EEMPTY);
+}
+
+TEST(env_zero_and_empty_are_off)
+{
+    spawn_child("env_off_child", "WEFT_LOCK_ORDER=0", "WEFT_LOCK_STATS=");
 }
