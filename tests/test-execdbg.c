@@ -1170,3 +1170,70 @@ TEST(future_blockers_user_future)
     ASSERT_EQ(weft__future_blockers(f, out, 4), -1);
     weft_future_unref(f);
 }
+
+/* A worker that already exited (it was idle at shutdown) is counted but not
+ * reported as running. */
+TEST(shutdown_timeout_report_leaves_out_a_worker_that_exited)
+{
+    weft_executor *ex = mkexec(2, "halfpool");
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_future *a, *b;
+    ASSERT_OK(weft_executor_submit(ex, event_task, &ev, &a));
+    ASSERT_OK(weft_debug_name(a, "held-task"));
+    WAIT_UNTIL(weft_future_running(a), 10.0);
+    ASSERT_OK(weft_executor_submit(ex, quick_task, NULL, &b));   /* a second worker */
+    ASSERT_OK(weft_future_result(b, WEFT_FOREVER, NULL));
+    ASSERT_EQ(weft_executor_thread_count(ex), 2u);
+    size_t before = weft_active_count();
+    /* Shut down without waiting: the idle worker exits, the busy one cannot. */
+    ASSERT_OK(weft_executor_shutdown(ex, false, false));
+    WAIT_UNTIL(weft_active_count() == before - 1, 10.0);
+    struct memfile m;
+    mem_open(&m);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, false, 0.05, m.f), WEFT_ETIMEDOUT);
+    const char *rep = mem_close(&m);
+    ASSERT_CONTAINS(rep, "1 of 2 workers still running");
+    ASSERT_CONTAINS(rep, "task 'held-task'");
+    ASSERT_CONTAINS(rep, "'halfpool_0'");
+    ASSERT(strstr(rep, "'halfpool_1'") == NULL);
+    free(m.text);
+    weft_event_set(&ev);
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, WEFT_FOREVER, NULL));
+    weft_future_unref(a);
+    weft_future_unref(b);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+/* shutdown(wait=true) from the pool's only worker does not join that worker. */
+struct selfwait {
+    weft_executor *ex;
+    _Atomic int rc;
+};
+
+static void *shutdown_wait_own_pool(void *arg)
+{
+    struct selfwait *s = arg;
+    atomic_store(&s->rc, weft_executor_shutdown(s->ex, true, false));
+    return NULL;
+}
+
+TEST(shutdown_wait_from_the_pools_only_worker_returns)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct selfwait s;
+    s.ex = mkexec(1, "lonepool");
+    atomic_store(&s.rc, 1);
+    weft_future *f;
+    ASSERT_OK(weft_executor_submit(s.ex, shutdown_wait_own_pool, &s, &f));
+    ASSERT_OK(weft_future_result(f, 30.0 * weft_test_factor(), NULL));
+    ASSERT_OK(atomic_load(&s.rc));
+    ASSERT_TRUE(weft_executor_is_shutdown(s.ex));
+    ASSERT_EQ(atomic_load(&cap_count), 0);   /* no deadlock reported */
+    capture_stop();
+    ASSERT_OK(weft_executor_shutdown(s.ex, true, false));
+    weft_future_unref(f);
+    weft_executor_destroy(s.ex);
+}
