@@ -1237,3 +1237,51 @@ TEST(shutdown_wait_from_the_pools_only_worker_returns)
     weft_future_unref(f);
     weft_executor_destroy(s.ex);
 }
+
+/* ---- odds and ends of the same files ------------------------------------------- */
+
+TEST(future_exception_outputs_are_optional_and_a_null_message_reads_empty)
+{
+    weft_future *f;
+    ASSERT_OK(weft_future_create(&f));
+    ASSERT_OK(weft_future_set_exception(f, WEFT_EFAIL, NULL));
+    int code = 0;
+    const char *msg = NULL;
+    ASSERT_OK(weft_future_exception(f, 0, &code, &msg));
+    ASSERT_EQ(code, WEFT_EFAIL);
+    ASSERT(msg != NULL);
+    ASSERT_STR_EQ(msg, "");
+    ASSERT_OK(weft_future_exception(f, 0, NULL, NULL));
+    ASSERT_RC(weft_future_result(f, 0, NULL), WEFT_ETASK);
+    weft_future_unref(f);
+}
+
+TEST(thread_result_and_failure_of_the_main_thread_and_a_null_message)
+{
+    void *r = (void *)1;
+    ASSERT_RC(weft_thread_result(weft_main_thread(), &r), WEFT_ESTATE);
+    ASSERT_PTR_EQ(r, (void *)1);
+    ASSERT_RC(weft_thread_failure(weft_main_thread(), NULL), WEFT_ESTATE);
+    weft_thread *t = start_thread(quick_task, (void *)9, NULL, 0);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    ASSERT_OK(weft_thread_failure(t, NULL));
+    ASSERT_OK(weft_thread_result(t, &r));
+    ASSERT_PTR_EQ(r, (void *)9);
+    weft_thread_destroy(t);
+}
+
+TEST(executor_map_chunksize_zero_means_one_and_broken_null)
+{
+    ASSERT_FALSE(weft_executor_broken(NULL));
+    weft_executor *ex = mkexec(2, NULL);
+    void *args[3] = { (void *)1, (void *)2, (void *)3 }, *res[3] = { 0 };
+    ASSERT_OK(weft_executor_map(ex, quick_task, args, 3, res, WEFT_FOREVER, 0, NULL));
+    for (int i = 0; i < 3; i++) ASSERT_PTR_EQ(res[i], args[i]);
+    ASSERT_FALSE(weft_executor_broken(ex));
+    ASSERT_OK(weft_executor_shutdown(ex, true, false));
+    res[0] = NULL;
+    ASSERT_RC(weft_executor_map(ex, quick_task, args, 3, res, WEFT_FOREVER, 1, NULL),
+              WEFT_ESHUTDOWN);
+    ASSERT_PTR_EQ(res[0], NULL);
+    weft_executor_destroy(ex);
+}
