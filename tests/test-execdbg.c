@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "internal/debug.h"
+#include "internal/future.h"
 #include "weft/debug.h"
 #include "weft/event.h"
 #include "weft/futures.h"
@@ -842,4 +843,445 @@ TEST(deadlock_shutdown_wait_while_a_task_joins_the_caller)
     weft_thread_destroy(d.closer);
     weft_executor_destroy(d.ex);
     weft_event_destroy(&d.go);
+}
+
+/* ---- more report and record cases ------------------------------------------------ */
+
+/* More weft threads than join_all_report's on-stack id array (64) hold: the
+ * report still names every one of them. */
+#define MANY_THREADS 70
+
+TEST(join_all_report_names_more_threads_than_fit_on_the_stack)
+{
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_thread *t[MANY_THREADS];
+    for (int i = 0; i < MANY_THREADS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "many-%d", i);
+        t[i] = start_thread(wait_event_body, &ev, name, WEFT_THREAD_NON_DAEMON);
+    }
+    struct memfile m;
+    mem_open(&m);
+    ASSERT_RC(weft_join_all(0, m.f), WEFT_ETIMEDOUT);
+    const char *rep = mem_close(&m);
+    for (int i = 0; i < MANY_THREADS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "'many-%d'", i);
+        ASSERT_CONTAINS(rep, name);
+    }
+    free(m.text);
+    weft_event_set(&ev);
+    ASSERT_OK(weft_join_all(WEFT_FOREVER, NULL));
+    for (int i = 0; i < MANY_THREADS; i++) {
+        ASSERT_FALSE(weft_thread_is_alive(t[i]));
+        weft_thread_destroy(t[i]);
+    }
+    weft_event_destroy(&ev);
+}
+
+/* weft_join_all called by a weft thread waits for the others, not for itself,
+ * and never for a dummy thread (a foreign thread that asked for its record). */
+struct ja {
+    weft_event dummy_go, other_go;
+    _Atomic int dummy_ready;
+    _Atomic int rc;
+};
+
+static void dummy_waits(void *arg, int index)
+{
+    (void)index;
+    struct ja *j = arg;
+    if (weft_current_thread()) atomic_store(&j->dummy_ready, 1);
+    weft_event_wait(&j->dummy_go, WEFT_FOREVER);
+}
+
+static void *join_all_body(void *arg)
+{
+    struct ja *j = arg;
+    atomic_store(&j->rc, weft_join_all(WEFT_FOREVER, NULL));
+    return NULL;
+}
+
+TEST(join_all_from_a_weft_thread_skips_itself_and_dummy_threads)
+{
+    struct ja j;
+    weft_event_init(&j.dummy_go);
+    weft_event_init(&j.other_go);
+    atomic_store(&j.dummy_ready, 0);
+    atomic_store(&j.rc, 1);
+    weft_test_threads *dummy = weft_test_start(1, dummy_waits, &j);
+    WAIT_UNTIL(atomic_load(&j.dummy_ready), 10.0);
+    /* the dummy is alive and not waited for */
+    ASSERT_OK(weft_join_all(WEFT_FOREVER, NULL));
+    weft_thread *other = start_thread(wait_event_body, &j.other_go, "other", WEFT_THREAD_NON_DAEMON);
+    weft_thread *joiner = start_thread(join_all_body, &j, "joiner", WEFT_THREAD_NON_DAEMON);
+    WAIT_UNTIL(blocked_in(weft__thread_tid(joiner), "Thread.join"), 10.0);
+    ASSERT_EQ(atomic_load(&j.rc), 1);                 /* still waiting for 'other' */
+    weft_event_set(&j.other_go);
+    ASSERT_OK(weft_thread_join(joiner, WEFT_FOREVER));
+    ASSERT_OK(atomic_load(&j.rc));                    /* it did not wait for itself */
+    ASSERT_FALSE(weft_thread_is_alive(other));
+    weft_event_set(&j.dummy_go);
+    weft_test_join(dummy);
+    weft_thread_destroy(other);
+    weft_thread_destroy(joiner);
+    weft_event_destroy(&j.dummy_go);
+    weft_event_destroy(&j.other_go);
+}
+
+TEST(thread_records_rename_the_main_thread)
+{
+    /* MainThread's name is not a heap copy; renaming it twice keeps it right. */
+    char buf[256];
+    ASSERT_OK(weft_thread_set_name(weft_main_thread(), "main-renamed"));
+    weft__describe_tid(weft__me(), buf, sizeof buf);
+    ASSERT_CONTAINS(buf, "'main-renamed'");
+    ASSERT_STR_EQ(weft_thread_name(weft_main_thread()), "main-renamed");
+    ASSERT_OK(weft_thread_set_name(weft_main_thread(), "MainThread"));
+    weft__describe_tid(weft__me(), buf, sizeof buf);
+    ASSERT_CONTAINS(buf, "'MainThread'");
+}
+
+/* More workers than shutdown_report's on-stack id array (32) holds, several
+ * queued tasks: every running task is reported. */
+#define BIG_POOL 34
+
+TEST(shutdown_timeout_report_for_a_pool_bigger_than_the_stack_array)
+{
+    weft_executor *ex = mkexec(BIG_POOL, "bigpool");
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_future *f[BIG_POOL + 2];
+    for (int i = 0; i < BIG_POOL + 2; i++) {
+        ASSERT_OK(weft_executor_submit(ex, event_task, &ev, &f[i]));
+        char name[32];
+        snprintf(name, sizeof name, "big-task-%d", i);
+        ASSERT_OK(weft_debug_name(f[i], name));
+    }
+    for (int i = 0; i < BIG_POOL; i++) WAIT_UNTIL(weft_future_running(f[i]), 10.0);
+    struct memfile m;
+    mem_open(&m);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, false, 0.05, m.f), WEFT_ETIMEDOUT);
+    const char *rep = mem_close(&m);
+    char line[96];
+    snprintf(line, sizeof line, "%d of %d workers still running", BIG_POOL, BIG_POOL);
+    ASSERT_CONTAINS(rep, line);
+    ASSERT_CONTAINS(rep, "2 queued tasks not started");
+    for (int i = 0; i < BIG_POOL; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "task 'big-task-%d'", i);
+        ASSERT_CONTAINS(rep, name);
+    }
+    ASSERT(strstr(rep, "'big-task-34'") == NULL);   /* queued ones are not running */
+    free(m.text);
+    weft_event_set(&ev);
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, WEFT_FOREVER, NULL));
+    for (int i = 0; i < BIG_POOL + 2; i++) {
+        ASSERT_TRUE(weft_future_done(f[i]));
+        weft_future_unref(f[i]);
+    }
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+/* A task shuts its own pool down with a timeout: it does not wait for its own
+ * worker, and the report leaves that worker out. */
+struct selfsd {
+    weft_executor *ex;
+    FILE *report;
+    _Atomic int rc;
+};
+
+static void *shutdown_own_pool(void *arg)
+{
+    struct selfsd *s = arg;
+    atomic_store(&s->rc, weft_executor_shutdown_timeout(s->ex, false, 0.1, s->report));
+    return NULL;
+}
+
+TEST(shutdown_timeout_from_a_task_of_the_pool)
+{
+    weft_executor *ex = mkexec(2, "selfpool");
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_future *a, *s;
+    ASSERT_OK(weft_executor_submit(ex, event_task, &ev, &a));
+    ASSERT_OK(weft_debug_name(a, "blocked-task"));
+    WAIT_UNTIL(weft_future_running(a), 10.0);
+    struct selfsd sd;
+    sd.ex = ex;
+    atomic_store(&sd.rc, 1);
+    struct memfile m;
+    mem_open(&m);
+    sd.report = m.f;
+    ASSERT_OK(weft_executor_submit(ex, shutdown_own_pool, &sd, &s));   /* second worker */
+    ASSERT_OK(weft_future_result(s, 30.0 * weft_test_factor(), NULL));
+    ASSERT_RC(atomic_load(&sd.rc), WEFT_ETIMEDOUT);   /* 'blocked-task' still runs */
+    const char *rep = mem_close(&m);
+    ASSERT_CONTAINS(rep, "1 of 2 workers still running");
+    ASSERT_CONTAINS(rep, "task 'blocked-task'");
+    ASSERT(strstr(rep, "queued") == NULL);
+    free(m.text);
+    weft_event_set(&ev);
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, WEFT_FOREVER, NULL));
+    ASSERT_TRUE(weft_future_done(a));
+    weft_future_unref(a);
+    weft_future_unref(s);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+static void *my_name_task(void *arg)
+{
+    (void)arg;
+    return strdup(weft_thread_name(weft_current_thread()));
+}
+
+static char *worker_name_with_prefix(const char *prefix)
+{
+    weft_executor *ex = mkexec(1, prefix);
+    weft_future *f;
+    ASSERT_OK(weft_executor_submit(ex, my_name_task, NULL, &f));
+    void *r = NULL;
+    ASSERT_OK(weft_future_result(f, WEFT_FOREVER, &r));
+    ASSERT(r != NULL);
+    weft_future_unref(f);
+    ASSERT_OK(weft_executor_shutdown(ex, true, false));
+    weft_executor_destroy(ex);
+    return r;
+}
+
+TEST(executor_long_prefix_names_workers_in_full)
+{
+    char prefix[200], want[210];
+    memset(prefix, 'p', sizeof prefix - 1);
+    prefix[sizeof prefix - 1] = '\0';
+    snprintf(want, sizeof want, "%s_0", prefix);
+    char *name = worker_name_with_prefix(prefix);
+    ASSERT_STR_EQ(name, want);
+    free(name);
+}
+
+TEST(executor_empty_prefix_means_the_default_name)
+{
+    char *name = worker_name_with_prefix("");
+    ASSERT(strncmp(name, "ThreadPoolExecutor-", strlen("ThreadPoolExecutor-")) == 0);
+    ASSERT(strstr(name, "_0") != NULL);
+    free(name);
+}
+
+/* ---- weft__future_blockers: who can finish a future --------------------------- */
+
+static _Atomic weft__tid task_tid;
+
+static void *tid_then_wait(void *arg)
+{
+    atomic_store(&task_tid, weft__me());
+    weft_event_wait(arg, WEFT_FOREVER);
+    return NULL;
+}
+
+TEST(future_blockers_running_and_queued_in_a_full_pool)
+{
+    atomic_store(&task_tid, 0);
+    weft_executor *ex = mkexec(1, "blkpool");
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_future *a, *b;
+    ASSERT_OK(weft_executor_submit(ex, tid_then_wait, &ev, &a));
+    WAIT_UNTIL(atomic_load(&task_tid) != 0, 10.0);
+    WAIT_UNTIL(weft_future_running(a), 10.0);
+    weft__tid w = atomic_load(&task_tid);
+    weft__tid out[4] = { 0 };
+    /* running: its runner */
+    ASSERT_EQ(weft__future_blockers(a, out, 4), 1);
+    ASSERT_EQ(out[0], w);
+    ASSERT_EQ(weft__future_blockers(a, out, 0), -1);   /* no room: unknown */
+    /* queued in a full pool: every worker of the pool */
+    ASSERT_OK(weft_executor_submit(ex, quick_task, NULL, &b));
+    out[0] = 0;
+    ASSERT_EQ(weft__future_blockers(b, out, 4), 1);
+    ASSERT_EQ(out[0], w);
+    ASSERT_EQ(weft__future_blockers(b, out, 0), -1);   /* more workers than room */
+    /* A pool that can still start a worker could run it: nobody blocks it. This
+     * state only lasts a moment in a real pool (a submit that queues work either
+     * wakes or starts a worker), so the test raises the pool's limit in place. */
+    struct weft__pool_dbg *pd = atomic_load(&b->pool);
+    ASSERT(pd != NULL);
+    atomic_store(&pd->max_workers, 2);
+    ASSERT_EQ(weft__future_blockers(b, out, 4), -1);
+    atomic_store(&pd->max_workers, 1);
+    ASSERT_EQ(weft__future_blockers(b, out, 4), 1);
+    weft_event_set(&ev);
+    ASSERT_OK(weft_future_result(b, WEFT_FOREVER, NULL));
+    ASSERT_EQ(weft__future_blockers(a, out, 4), -1);   /* finished */
+    ASSERT_EQ(weft__future_blockers(b, out, 4), -1);
+    ASSERT_EQ(weft__future_blockers(NULL, out, 4), -1);
+    ASSERT_OK(weft_executor_shutdown(ex, true, false));
+    weft_future_unref(a);
+    weft_future_unref(b);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+/* A worker still in its initializer counts as free: it is about to take the
+ * queued task, so nothing blocks that task. */
+static int init_waits(void *arg)
+{
+    weft_event_wait(arg, WEFT_FOREVER);
+    return 0;
+}
+
+TEST(future_blockers_queued_with_a_worker_not_running_a_task)
+{
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_executor *ex;
+    weft_executor_attr at = { 0 };
+    at.max_workers = 1;
+    at.initializer = init_waits;
+    at.initarg = &ev;
+    ASSERT_OK(weft_executor_create(&ex, &at));
+    weft_future *f;
+    ASSERT_OK(weft_executor_submit(ex, quick_task, (void *)3, &f));
+    ASSERT_EQ(weft_executor_thread_count(ex), 1u);
+    weft__tid out[4];
+    ASSERT_FALSE(weft_future_done(f));
+    ASSERT_EQ(weft__future_blockers(f, out, 4), -1);
+    weft_event_set(&ev);
+    void *r;
+    ASSERT_OK(weft_future_result(f, WEFT_FOREVER, &r));
+    ASSERT_PTR_EQ(r, (void *)3);
+    weft_future_unref(f);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+TEST(future_blockers_user_future)
+{
+    weft_future *f;
+    ASSERT_OK(weft_future_create(&f));
+    weft__tid out[4];
+    ASSERT_EQ(weft__future_blockers(f, out, 4), -1);   /* pending, no pool */
+    ASSERT_OK(weft_future_set_running_or_notify_cancel(f));
+    ASSERT_EQ(weft__future_blockers(f, out, 4), -1);   /* running, no runner */
+    ASSERT_OK(weft_future_set_result(f, NULL));
+    ASSERT_EQ(weft__future_blockers(f, out, 4), -1);
+    weft_future_unref(f);
+}
+
+/* A worker that already exited (it was idle at shutdown) is counted but not
+ * reported as running. */
+TEST(shutdown_timeout_report_leaves_out_a_worker_that_exited)
+{
+    weft_executor *ex = mkexec(2, "halfpool");
+    weft_event ev;
+    weft_event_init(&ev);
+    weft_future *a, *b;
+    ASSERT_OK(weft_executor_submit(ex, event_task, &ev, &a));
+    ASSERT_OK(weft_debug_name(a, "held-task"));
+    WAIT_UNTIL(weft_future_running(a), 10.0);
+    ASSERT_OK(weft_executor_submit(ex, quick_task, NULL, &b));   /* a second worker */
+    ASSERT_OK(weft_future_result(b, WEFT_FOREVER, NULL));
+    ASSERT_EQ(weft_executor_thread_count(ex), 2u);
+    size_t before = weft_active_count();
+    /* Shut down without waiting: the idle worker exits, the busy one cannot. */
+    ASSERT_OK(weft_executor_shutdown(ex, false, false));
+    WAIT_UNTIL(weft_active_count() == before - 1, 10.0);
+    struct memfile m;
+    mem_open(&m);
+    ASSERT_RC(weft_executor_shutdown_timeout(ex, false, 0.05, m.f), WEFT_ETIMEDOUT);
+    const char *rep = mem_close(&m);
+    ASSERT_CONTAINS(rep, "1 of 2 workers still running");
+    ASSERT_CONTAINS(rep, "task 'held-task'");
+    ASSERT_CONTAINS(rep, "'halfpool_0'");
+    ASSERT(strstr(rep, "'halfpool_1'") == NULL);
+    free(m.text);
+    weft_event_set(&ev);
+    ASSERT_OK(weft_executor_shutdown_timeout(ex, false, WEFT_FOREVER, NULL));
+    weft_future_unref(a);
+    weft_future_unref(b);
+    weft_executor_destroy(ex);
+    weft_event_destroy(&ev);
+}
+
+/* shutdown(wait=true) from the pool's only worker does not join that worker. */
+struct selfwait {
+    weft_executor *ex;
+    _Atomic int rc;
+};
+
+static void *shutdown_wait_own_pool(void *arg)
+{
+    struct selfwait *s = arg;
+    atomic_store(&s->rc, weft_executor_shutdown(s->ex, true, false));
+    return NULL;
+}
+
+TEST(shutdown_wait_from_the_pools_only_worker_returns)
+{
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    capture_start();
+    struct selfwait s;
+    s.ex = mkexec(1, "lonepool");
+    atomic_store(&s.rc, 1);
+    weft_future *f;
+    ASSERT_OK(weft_executor_submit(s.ex, shutdown_wait_own_pool, &s, &f));
+    ASSERT_OK(weft_future_result(f, 30.0 * weft_test_factor(), NULL));
+    ASSERT_OK(atomic_load(&s.rc));
+    ASSERT_TRUE(weft_executor_is_shutdown(s.ex));
+    ASSERT_EQ(atomic_load(&cap_count), 0);   /* no deadlock reported */
+    capture_stop();
+    ASSERT_OK(weft_executor_shutdown(s.ex, true, false));
+    weft_future_unref(f);
+    weft_executor_destroy(s.ex);
+}
+
+/* ---- odds and ends of the same files ------------------------------------------- */
+
+TEST(future_exception_outputs_are_optional_and_a_null_message_reads_empty)
+{
+    weft_future *f;
+    ASSERT_OK(weft_future_create(&f));
+    ASSERT_OK(weft_future_set_exception(f, WEFT_EFAIL, NULL));
+    int code = 0;
+    const char *msg = NULL;
+    ASSERT_OK(weft_future_exception(f, 0, &code, &msg));
+    ASSERT_EQ(code, WEFT_EFAIL);
+    ASSERT(msg != NULL);
+    ASSERT_STR_EQ(msg, "");
+    ASSERT_OK(weft_future_exception(f, 0, NULL, NULL));
+    ASSERT_RC(weft_future_result(f, 0, NULL), WEFT_ETASK);
+    weft_future_unref(f);
+}
+
+TEST(thread_result_and_failure_of_the_main_thread_and_a_null_message)
+{
+    void *r = (void *)1;
+    ASSERT_RC(weft_thread_result(weft_main_thread(), &r), WEFT_ESTATE);
+    ASSERT_PTR_EQ(r, (void *)1);
+    ASSERT_RC(weft_thread_failure(weft_main_thread(), NULL), WEFT_ESTATE);
+    weft_thread *t = start_thread(quick_task, (void *)9, NULL, 0);
+    ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
+    ASSERT_OK(weft_thread_failure(t, NULL));
+    ASSERT_OK(weft_thread_result(t, &r));
+    ASSERT_PTR_EQ(r, (void *)9);
+    weft_thread_destroy(t);
+}
+
+TEST(executor_map_chunksize_zero_means_one_and_broken_null)
+{
+    ASSERT_FALSE(weft_executor_broken(NULL));
+    weft_executor *ex = mkexec(2, NULL);
+    void *args[3] = { (void *)1, (void *)2, (void *)3 }, *res[3] = { 0 };
+    ASSERT_OK(weft_executor_map(ex, quick_task, args, 3, res, WEFT_FOREVER, 0, NULL));
+    for (int i = 0; i < 3; i++) ASSERT_PTR_EQ(res[i], args[i]);
+    ASSERT_FALSE(weft_executor_broken(ex));
+    ASSERT_OK(weft_executor_shutdown(ex, true, false));
+    res[0] = NULL;
+    ASSERT_RC(weft_executor_map(ex, quick_task, args, 3, res, WEFT_FOREVER, 1, NULL),
+              WEFT_ESHUTDOWN);
+    ASSERT_PTR_EQ(res[0], NULL);
+    weft_executor_destroy(ex);
 }
