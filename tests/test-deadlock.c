@@ -690,3 +690,34 @@ TEST(cycle_through_a_timed_wait_is_not_reported)
     weft_lock_destroy(&s.l2);
     detect_done();
 }
+
+/* ---- a thread weft did not create is reported by its ident ---- */
+
+struct foreign {
+    weft_lock lock;
+    _Atomic int rc;
+};
+
+static void foreign_reacquire(void *p, int i)
+{
+    (void)i;
+    struct foreign *f = p;
+    (void)weft_lock_acquire(&f->lock, true, WEFT_FOREVER);
+    atomic_store(&f->rc, weft_lock_acquire(&f->lock, true, WEFT_FOREVER));
+    (void)weft_lock_release(&f->lock);
+}
+
+TEST(foreign_thread_deadlock_is_reported_by_ident)
+{
+    struct reports r;
+    detect_on(&r);
+    struct foreign f = { .lock = WEFT_LOCK_INIT };
+    atomic_store(&f.rc, 99);
+    weft_test_join(weft_test_start(1, foreign_reacquire, &f));
+    ASSERT_EQ(atomic_load(&f.rc), WEFT_EDEADLK);
+    ASSERT_EQ(report_count(&r), 1);
+    ASSERT(strstr(r.text, "not a weft thread"));
+    ASSERT(!weft_lock_locked(&f.lock));
+    weft_lock_destroy(&f.lock);
+    detect_done();
+}

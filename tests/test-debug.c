@@ -312,6 +312,10 @@ TEST(pinned_read_never_outlives_the_wait)
 
 TEST(dump_on_signal_misuse)
 {
+    ASSERT_RC(weft_debug_dump_on_signal(0), WEFT_OK);   /* removing none: nothing to do */
+    ASSERT_RC(weft_debug_dump_on_signal(32), WEFT_EINVAL);   /* glibc keeps 32 and 33 */
+    ASSERT_RC(weft_debug_dump_on_signal(SIGUSR1), WEFT_OK);  /* the failure changed nothing */
+    ASSERT_RC(weft_debug_dump_on_signal(0), WEFT_OK);
     ASSERT_RC(weft_debug_dump_on_signal(-1), WEFT_EINVAL);
     ASSERT_RC(weft_debug_dump_on_signal(SIGKILL), WEFT_EINVAL);
     ASSERT_RC(weft_debug_dump_on_signal(SIGSTOP), WEFT_EINVAL);
