@@ -730,16 +730,22 @@ static void send_cycle(const struct walk *w, int mode)
  * confirmer finds no cycle and waits on; the first marks itself. */
 static atomic_flag victim_lock = ATOMIC_FLAG_INIT;
 
+/* Walk from the calling thread: true if its wait is part of a cycle (w->cycle). */
+static bool walk_from_me(struct walk *w)
+{
+    w->origin = weft__me();
+    w->len = w->clen = 0;
+    w->budget = BUDGET;
+    w->reached = false;
+    w->dead_end = false;
+    return stuck(w, w->origin) && w->reached;
+}
+
 static bool claim_victim(uint64_t sig)
 {
     struct walk w;
-    w.origin = weft__me();
-    w.len = w.clen = 0;
-    w.budget = BUDGET;
-    w.reached = false;
-    w.dead_end = false;
     spin_lock(&victim_lock);
-    bool still = stuck(&w, w.origin) && w.reached && cycle_sig(&w) == sig;
+    bool still = walk_from_me(&w) && cycle_sig(&w) == sig;
     if (still && my_slot) atomic_store_explicit(&my_slot->victim, 1, memory_order_release);
     spin_unlock(&victim_lock);
     return still;
@@ -769,12 +775,7 @@ int weft__dl_poll_slow(struct weft__dl *dl, weft__ns deadline, weft__ns *until)
             return WEFT_OK;
         }
         struct walk w;
-        w.origin = weft__me();
-        w.len = w.clen = 0;
-        w.budget = BUDGET;
-        w.reached = false;
-        w.dead_end = false;
-        bool dead = stuck(&w, w.origin) && w.reached;
+        bool dead = walk_from_me(&w);
         dl->checks++;
         if (dead) {
             uint64_t sig = cycle_sig(&w);
