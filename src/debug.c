@@ -40,6 +40,7 @@
  * under the walk, so one finding is a suspicion: the
  * same cycle (same threads and objects) found again after CONFIRM_NS is reported.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -708,17 +709,20 @@ static void write_cycle(FILE *f, const struct walk *w, int mode)
 
 static void send_cycle(const struct walk *w, int mode)
 {
+    volatile int saved = errno;   /* a lock's acquire must not change errno */
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) {
         weft__report("weft: deadlock detected (no memory to describe it)\n");
+        errno = saved;
         return;
     }
     write_cycle(f, w, mode);
     if (fclose(f) == 0 && text) weft__report(text);
     else weft__report("weft: deadlock detected (no memory to describe it)\n");
     free(text);
+    errno = saved;
 }
 
 /* ---- the detection loop ---- */
@@ -868,6 +872,7 @@ void weft__dump_threads(FILE *out, const weft__tid *only, int n)
 int weft_debug_dump(FILE *out)
 {
     if (!out) return WEFT_EINVAL;
+    volatile int saved = errno;   /* stdio may set it; weft never leaves it changed */
     (void)weft__me();   /* the caller appears in its own dump */
     spin_lock(&slot_lock);
     uint32_t count = high;
@@ -880,6 +885,7 @@ int weft_debug_dump(FILE *out)
     fprintf(out, "weft thread dump: %u thread%s (* = the caller)\n", live, live == 1 ? "" : "s");
     weft__dump_threads(out, NULL, -1);
     fflush(out);
+    errno = saved;
     return WEFT_OK;
 }
 

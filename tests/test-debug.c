@@ -5,6 +5,7 @@
  * (test-lockdbg.c, test-execdbg.c) and end to end in test-deadlock.c. */
 #include "harness.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -539,4 +540,15 @@ TEST(report_without_hook_goes_to_stderr)
     ASSERT(n > 0);
     buf[n] = '\0';
     ASSERT_STR_EQ(buf, "weft: a report for stderr\n");
+}
+
+/* A dump (stdio inside) leaves errno as it found it, like every weft call. */
+TEST(dump_keeps_errno)
+{
+    FILE *null = fopen("/dev/null", "w");
+    ASSERT(null);
+    errno = 4242;
+    ASSERT_RC(weft_debug_dump(null), WEFT_OK);
+    ASSERT_EQ(errno, 4242);
+    fclose(null);
 }
