@@ -19,21 +19,28 @@
  * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock.
  *
  * holder (debug only, internal/debug.h): the weft__tid of the thread that took
- * the lock, 0 when free. A relaxed store after the acquiring CAS, a relaxed store
- * of 0 before the release CAS; the deadlock detector and the dump read it
- * (weft__lock_holder), nothing in the protocol does. Stores from consecutive
- * holders are ordered by the lock itself (0 is stored before the release CAS,
- * the next id after the acquire CAS that read it). Known imprecision: when a
- * thread other than the holder releases the lock (Python allows it) in the few
- * instructions between the holder's CAS and its holder store, and a third
- * thread takes the lock at once, the late store can leave the first thread's id
- * until the next release.
+ * the lock; meaningful only while LOCKED is set (weft__lock_holder returns 0
+ * otherwise). Every path that takes the lock stores the taker's id after its
+ * acquiring CAS - a relaxed store, skipped when the word already holds that id
+ * (a thread re-taking a lock it took last: the uncontended loop). The fast
+ * release does not touch it: an unlocked lock's holder is never read. The slow
+ * release clears it before its CAS, which matters for a handoff: the lock stays
+ * LOCKED for the starver and must not show the releaser as its holder until
+ * the starver's claim stores its own id. Nothing in the protocol reads it; the
+ * deadlock detector and the dump do. Known imprecision, both windows a few
+ * instructions wide: between a thread's acquiring CAS and its holder store the
+ * lock shows the previous taker (the detector only reports a cycle it finds
+ * again 100 ms later, so a thread preempted in that window does not make one);
+ * and when a thread other than the holder releases the lock (Python allows it)
+ * inside that window and a third thread takes it at once, the late store can
+ * leave the first thread's id until the next taker stores its own.
  *
- * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder store; release is
- * the holder store plus one CAS LOCKED -> 0. Both first test one global word
- * (weft__lockdbg_flags, 0 unless the lock-order checker or the statistics are
- * on: lockdbg.c) with a relaxed load. Anything else (waiters, starvation, a
- * poisoned word in WEFT_DEBUG builds) goes to the slow paths.
+ * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder check (one TLS
+ * load, one load, usually no store); release is one CAS LOCKED -> 0. Both
+ * first test one global word (weft__lockdbg_flags, 0 unless the lock-order
+ * checker or the statistics are on: lockdbg.c) with a relaxed load. Anything
+ * else (waiters, starvation, a poisoned word in WEFT_DEBUG builds) goes to the
+ * slow paths. Measured against the lock before issue 8 (bench/README.md).
  *
  * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's woken flag and
  * starvation mode): spin briefly while nobody sleeps; then count ourselves in
@@ -167,12 +174,15 @@ bool weft_lock_locked(const weft_lock *lock)
     return (s & LOCKED) != 0;
 }
 
-/* Record the calling thread as the holder (one TLS load and one relaxed store,
- * after the acquiring CAS). Debug information only: the deadlock detector and
- * the dump read it (weft__lock_holder); nothing in the protocol does. */
+/* Record the calling thread as the holder, after the acquiring CAS: one TLS
+ * load and a relaxed load, and a relaxed store only if another thread (or
+ * nobody) is recorded. Debug information only: the deadlock detector and the
+ * dump read it (weft__lock_holder); nothing in the protocol does. */
 static inline void set_holder(weft_lock *lock)
 {
-    atomic_store_explicit(&lock->holder, weft__me(), memory_order_relaxed);
+    weft__tid me = weft__me();
+    if (atomic_load_explicit(&lock->holder, memory_order_relaxed) != me)
+        atomic_store_explicit(&lock->holder, me, memory_order_relaxed);
 }
 
 weft__tid weft__lock_holder(const weft_lock *lock)
@@ -409,11 +419,6 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
 static inline __attribute__((always_inline)) int release(weft_lock *lock)
 {
     uint32_t s = LOCKED;
-    /* The holder goes before the release CAS: once the lock is free the next
-     * holder may store its own id, which must not be overwritten. Storing 0 is
-     * harmless if the CAS below finds the lock unlocked (WEFT_EPERM): an unlocked
-     * lock has no holder. */
-    atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
     WEFT__HAPPENS_BEFORE(lock);
     /* Fast path: one CAS LOCKED -> 0; release publishes our critical section to
      * the next acquirer's acquire CAS. No waiter: nobody to wake. */
@@ -424,6 +429,12 @@ static inline __attribute__((always_inline)) int release(weft_lock *lock)
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
         if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */
+        /* Here the holder is cleared before the CAS (once the lock is free the
+         * next holder may store its own id, which must not be overwritten):
+         * above all for a handoff, where the lock stays LOCKED for the starver
+         * and must not show the releaser as its holder until the starver's
+         * claim stores its own id. */
+        atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
         uint32_t want;
         int wake;
         if (s & HANDOFF) {

@@ -21,7 +21,46 @@ TEST(holder_fast_path_and_release)
     ASSERT_EQ(weft__lock_holder(&l), weft__me());
     ASSERT_OK(weft_lock_release(&l));
     ASSERT_EQ(weft__lock_holder(&l), 0);
-    ASSERT_EQ(atomic_load(&l.holder), 0);
+    /* The fast release leaves the id in place (an unlocked lock's holder is
+     * never read), so the same thread's next acquire need not store it. */
+    ASSERT_EQ(atomic_load(&l.holder), weft__me());
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_EQ(weft__lock_holder(&l), weft__me());
+    ASSERT_OK(weft_lock_release(&l));
+}
+
+/* The id left by a fast release is replaced by the next taker's. */
+struct taker {
+    weft_lock *l;
+    _Atomic weft__tid tid, seen;
+};
+
+static void take_and_release(void *p, int i)
+{
+    (void)i;
+    struct taker *k = p;
+    ASSERT_OK(weft_lock_acquire(k->l, true, WEFT_FOREVER));
+    atomic_store(&k->tid, weft__me());
+    atomic_store(&k->seen, weft__lock_holder(k->l));
+    ASSERT_OK(weft_lock_release(k->l));
+}
+
+TEST(holder_next_taker_replaces_left_id)
+{
+    static weft_lock l = WEFT_LOCK_INIT;
+    static struct taker k;
+    k.l = &l;
+    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_EQ(atomic_load(&l.holder), weft__me());
+    weft_test_join(weft_test_start(1, take_and_release, &k));
+    ASSERT_NE(atomic_load(&k.tid), 0);
+    ASSERT_NE(atomic_load(&k.tid), weft__me());
+    ASSERT_EQ(atomic_load(&k.seen), atomic_load(&k.tid));
+    ASSERT_EQ(weft__lock_holder(&l), 0);
+    ASSERT_OK(weft_lock_acquire(&l, false, WEFT_FOREVER));
+    ASSERT_EQ(weft__lock_holder(&l), weft__me());
+    ASSERT_OK(weft_lock_release(&l));
 }
 
 TEST(holder_nonblocking_and_timed)
@@ -214,7 +253,7 @@ TEST(deadlock_lock_reacquire_by_holder)
     ASSERT_TRUE(strstr(c->text, "'config-lock'") != NULL);
     /* the lock is exactly as before the failed acquire: free, nobody counted */
     ASSERT_EQ(atomic_load(&s.l.state), 0);
-    ASSERT_EQ(atomic_load(&s.l.holder), 0);
+    ASSERT_EQ(weft__lock_holder(&s.l), 0);
     weft_lock_destroy(&s.l);
 }
 
