@@ -11,6 +11,9 @@
  *          stamp = h+SIZE, notify(put_ec). Else load tail: tail != h: BUSY;
  *          tail shut: SHUT; else WAIT.
  *   wait:  on WAIT: w = fetch_or(ec, SLEEPING); re-try; WAIT again: fwait(ec, w).
+ *          (The spin, the yields and the yield ban before the fetch_or are
+ *          plain re-tries that change no shared word the protocol reads: not
+ *          modelled; a waiter may reach the fetch_or at any time.)
  *   notify(ec): if ec & SLEEPING: ec = (ec & ~SLEEPING) + EPOCH; wake all.
  * Threads: P puts items 1 and 2 (blocking); G gets (blocking) until SHUT, with
  * task_done after each item; S shuts down (immediate or not), draining with

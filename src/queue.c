@@ -32,7 +32,9 @@
  *   words (internal/wait.h): bit EC_SLEEPING = "someone may be asleep on me",
  *   the other bits an epoch. A getter that found the ring empty spins
  *   (WEFT_QUEUE_RING_SPIN pauses, re-trying), yields the CPU up to
- *   WEFT_QUEUE_RING_YIELDS times (re-trying), then: w = fetch_or(get_ec, EC_SLEEPING)
+ *   WEFT_QUEUE_RING_YIELDS times (re-trying; none while the queue's yield ban
+ *   runs: a yield that took longer than WEFT_QUEUE_RING_YIELD_SLOW_NS gave
+ *   another process's time slice away, see below), then: w = fetch_or(get_ec, EC_SLEEPING)
  *   (seq_cst); re-try the get (its empty test reads tail seq_cst); if still
  *   empty, weft__wait(get_ec, w). A put, after its tail CAS (seq_cst) and its
  *   stamp store, loads get_ec (seq_cst); only if EC_SLEEPING is set does it
@@ -171,6 +173,25 @@ enum {
 #ifndef WEFT_QUEUE_RING_YIELDS
 #  define WEFT_QUEUE_RING_YIELDS 64
 #endif
+/* A yield that kept us off the CPU longer than this handed the CPU to work
+ * that is not our partner's short burst (a partner fills or drains a ring in
+ * tens of microseconds): another process shares our CPU, and each further
+ * yield would give it a whole time slice (EEVDF moves a yielding thread's
+ * deadline one slice back; measured: 1p/1c on one CPU beside a busy loop,
+ * 8.2 Mitems/s sleeping, 0.7 yielding). Then the queue's waiters sleep
+ * without yielding for a ban of WEFT_QUEUE_RING_YIELD_BAN_NS, doubled after
+ * each further slow yield (up to WEFT_QUEUE_RING_YIELD_BAN_MAX_NS), and back
+ * to the minimum after a wait that won by yielding. docs/design/queue.md
+ * section 4. */
+#ifndef WEFT_QUEUE_RING_YIELD_SLOW_NS
+#  define WEFT_QUEUE_RING_YIELD_SLOW_NS 200000
+#endif
+#ifndef WEFT_QUEUE_RING_YIELD_BAN_NS
+#  define WEFT_QUEUE_RING_YIELD_BAN_NS 2000000
+#endif
+#ifndef WEFT_QUEUE_RING_YIELD_BAN_MAX_NS
+#  define WEFT_QUEUE_RING_YIELD_BAN_MAX_NS 1000000000
+#endif
 #ifndef WEFT_QUEUE_RING_POLL_MAX
 #  define WEFT_QUEUE_RING_POLL_MAX 4
 #endif
@@ -198,6 +219,12 @@ struct weft_queue {
     WEFT_ATOMIC(uint32_t) get_ec;  /* MODE_RING getters sleep here */
     WEFT_ATOMIC(uint32_t) put_ec;  /* MODE_RING putters sleep here */
     WEFT_ATOMIC(uint32_t) join_ec; /* joiners sleep here (both modes) */
+    WEFT_ATOMIC(int64_t) no_yield_until; /* MODE_RING: weft__now() before which
+                                          * waiters sleep without yielding (a
+                                          * heuristic: either choice is correct) */
+    WEFT_ATOMIC(int64_t) yield_ban;      /* the next ban's length: doubles after
+                                          * each slow yield, back to the minimum
+                                          * after a wait that yields fast and wins */
     weft_queue_kind kind;
     bool simple;                   /* SimpleQueue: no task tracking, no maxsize */
     struct ring_slot *slots;       /* MODE_RING storage (kept until destroy) */
@@ -495,7 +522,14 @@ static int ring_wait(weft_queue *q, bool put, void *item, void **out, weft__ns d
             backoff(&busy);
             continue;
         }
-        if (r != R_WAIT) return r;
+        if (r != R_WAIT) {
+            if (yields > 0 && yields < WEFT_QUEUE_RING_YIELDS && r == R_OK &&
+                atomic_load_explicit(&q->yield_ban, memory_order_relaxed) !=
+                    WEFT_QUEUE_RING_YIELD_BAN_NS)
+                atomic_store_explicit(&q->yield_ban, WEFT_QUEUE_RING_YIELD_BAN_NS,
+                                      memory_order_relaxed);
+            return r;
+        }
         if (spent < WEFT_QUEUE_RING_SPIN) {
             /* Poll with growing pauses: each poll pulls the partner's cache
              * line over, so polling less often lets it fill (drain) whole
@@ -506,8 +540,25 @@ static int ring_wait(weft_queue *q, bool put, void *item, void **out, weft__ns d
             continue;
         }
         if (yields < WEFT_QUEUE_RING_YIELDS) {
+            weft__ns t0 = weft__now();
+            if (yields == 0 &&
+                t0 < atomic_load_explicit(&q->no_yield_until, memory_order_relaxed)) {
+                yields = WEFT_QUEUE_RING_YIELDS;   /* banned: straight to sleep */
+                continue;
+            }
             yields++;
             weft__os_yield();
+            weft__ns t1 = weft__now();
+            if (t1 - t0 > WEFT_QUEUE_RING_YIELD_SLOW_NS) {
+                /* Someone else's time slice: stop yielding, for longer each
+                 * time in a row (relaxed, racy updates: only a hint for the
+                 * choice between yielding and sleeping). */
+                int64_t ban = atomic_load_explicit(&q->yield_ban, memory_order_relaxed);
+                atomic_store_explicit(&q->no_yield_until, t1 + ban, memory_order_relaxed);
+                if (ban < WEFT_QUEUE_RING_YIELD_BAN_MAX_NS)
+                    atomic_store_explicit(&q->yield_ban, 2 * ban, memory_order_relaxed);
+                yields = WEFT_QUEUE_RING_YIELDS;
+            }
             continue;
         }
         if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline) return R_WAIT;
@@ -827,6 +878,8 @@ int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
     atomic_init(&q->get_ec, 0);
     atomic_init(&q->put_ec, 0);
     atomic_init(&q->join_ec, 0);
+    atomic_init(&q->no_yield_until, 0);
+    atomic_init(&q->yield_ban, WEFT_QUEUE_RING_YIELD_BAN_NS);
     /* Accessed only atomically (or read without the mutex only as hints, every
      * decision re-made with it held): helgrind/drd, not a race. */
     WEFT__BENIGN_WORD(&q->mode, sizeof q->mode);
@@ -839,6 +892,8 @@ int weft__queue_new(weft_queue **out, const weft_queue_attr *attr, bool simple)
     WEFT__BENIGN_WORD(&q->get_ec, sizeof q->get_ec);
     WEFT__BENIGN_WORD(&q->put_ec, sizeof q->put_ec);
     WEFT__BENIGN_WORD(&q->join_ec, sizeof q->join_ec);
+    WEFT__BENIGN_WORD(&q->no_yield_until, sizeof q->no_yield_until);
+    WEFT__BENIGN_WORD(&q->yield_ban, sizeof q->yield_ban);
     q->cmp = attr->cmp;
     q->cmp_userdata = attr->cmp_userdata;
     q->drop = attr->drop;
