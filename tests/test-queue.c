@@ -420,6 +420,15 @@ static void many_reader(void *arg, int idx)
             break;
         } else {
             ASSERT_RC(rc, WEFT_EEMPTY);
+            /* Python's reader polls in a bare loop (its GIL hands the CPU
+             * over every 5 ms). Here six pollers would take both cores from
+             * the writers, and under drd, which runs one thread at a time,
+             * a poller's lock operations while the others are asleep pile
+             * up segments drd cannot discard until the run stalls (seen:
+             * the poller running, every other thread still in the barrier
+             * or in pthread_create, for minutes). A short sleep per empty
+             * poll keeps the polling and lets the others run. */
+            weft_test_sleep(0.0001);
         }
     }
 }
