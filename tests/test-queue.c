@@ -20,6 +20,12 @@
  */
 #include "harness.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <stdatomic.h>
 
 #include "weft/debug.h"
@@ -1529,3 +1535,90 @@ TEST(set_maxsize_zero_makes_unbounded)
     ASSERT_EQ(weft_queue_qsize(p.q), 3);
     weft_queue_destroy(p.q);
 }
+
+/* ---- the ring blocks, it does not spin forever ----------------------------------- */
+
+/* Issue 4: the lock-free ring must block (not spin forever) when empty or full.
+ * A getter on an empty ring and a putter on a full one: once the kernel shows
+ * each thread asleep ('S' in /proc/self/task/TID/stat, which neither a spin
+ * nor a yield is), its CPU clock must stay still over a wall-clock window;
+ * a thread spinning would use about the whole window. Then each is released
+ * and returns its item. */
+struct sleeper {
+    weft_queue *q;
+    bool put;
+    _Atomic pid_t tid;
+    _Atomic clockid_t clock;
+    _Atomic int ready, rc;
+    void *got;
+};
+
+static void sleeper_main(void *arg, int i)
+{
+    (void)i;
+    struct sleeper *s = arg;
+    clockid_t c;
+    ASSERT_EQ(pthread_getcpuclockid(pthread_self(), &c), 0);
+    atomic_store(&s->clock, c);
+    atomic_store(&s->tid, (pid_t)syscall(SYS_gettid));
+    atomic_store(&s->ready, 1);
+    if (s->put) atomic_store(&s->rc, weft_queue_put(s->q, I2P(7), true, WEFT_FOREVER));
+    else atomic_store(&s->rc, weft_queue_get(s->q, &s->got, true, WEFT_FOREVER));
+}
+
+static char task_state(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f) return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');   /* "tid (comm) S ..." */
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static double cpu_seconds(clockid_t c)
+{
+    struct timespec ts;
+    ASSERT_EQ(clock_gettime(c, &ts), 0);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void ring_sleeps_case(bool put)
+{
+    static struct sleeper s;
+    memset(&s, 0, sizeof s);
+    atomic_store(&s.rc, -100);                         /* not returned yet */
+    s.q = make(WEFT_QUEUE_FIFO, 4);                    /* the ring */
+    s.put = put;
+    void *x;
+    if (put)
+        for (int k = 0; k < 4; k++) ASSERT_OK(weft_queue_put_nowait(s.q, I2P(k + 1)));
+    weft_test_threads *t = weft_test_start(1, sleeper_main, &s);
+    WAIT_UNTIL(atomic_load(&s.ready), 10);
+    WAIT_UNTIL(task_state(atomic_load(&s.tid)) == 'S', 10);   /* asleep in the kernel */
+    double c0 = cpu_seconds(atomic_load(&s.clock)), w0 = weft_test_now();
+    weft_test_sleep(0.2);
+    double c1 = cpu_seconds(atomic_load(&s.clock)), w1 = weft_test_now();
+    ASSERT_TRUE(w1 - w0 >= 0.2);
+    /* Asleep: no CPU at all; allow 10% of the window for a spurious wakeup
+     * (the harness compares integers: nanoseconds). */
+    ASSERT_LT((long long)((c1 - c0) * 1e9), (long long)(0.1 * (w1 - w0) * 1e9));
+    ASSERT_EQ(atomic_load(&s.rc), -100);               /* still waiting */
+    if (put) {
+        ASSERT_OK(weft_queue_get_nowait(s.q, &x));
+        ASSERT_EQ(P2I(x), 1);
+    } else {
+        ASSERT_OK(weft_queue_put_nowait(s.q, I2P(9)));
+    }
+    weft_test_join(t);
+    ASSERT_OK(atomic_load(&s.rc));
+    if (!put) ASSERT_EQ(P2I(s.got), 9);
+    else ASSERT_EQ(weft_queue_qsize(s.q), 4);
+    weft_queue_destroy(s.q);
+}
+
+TEST(ring_blocked_get_sleeps) { ring_sleeps_case(false); }
+TEST(ring_blocked_put_sleeps) { ring_sleeps_case(true); }
