@@ -1539,9 +1539,10 @@ TEST(set_maxsize_zero_makes_unbounded)
 /* ---- the ring blocks, it does not spin forever ----------------------------------- */
 
 /* Issue 4: the lock-free ring must block (not spin forever) when empty or full.
- * A getter on an empty ring and a putter on a full one: once the kernel shows
- * each thread asleep ('S' in /proc/self/task/TID/stat, which neither a spin
- * nor a yield is), its CPU clock must stay still over a wall-clock window;
+ * A getter on an empty ring and a putter on a full one: once the dump shows
+ * its wait record and the kernel shows the thread asleep ('S' in
+ * /proc/self/task/TID/stat, which neither a spin nor a yield is), its CPU
+ * clock must stay still over a wall-clock window;
  * a thread spinning would use about the whole window. Then each is released
  * and returns its item. */
 struct sleeper {
@@ -1596,8 +1597,13 @@ static void ring_sleeps_case(bool put)
     void *x;
     if (put)
         for (int k = 0; k < 4; k++) ASSERT_OK(weft_queue_put_nowait(s.q, I2P(k + 1)));
+    ASSERT_OK(weft_debug_name(s.q, "sleepy"));
     weft_test_threads *t = weft_test_start(1, sleeper_main, &s);
     WAIT_UNTIL(atomic_load(&s.ready), 10);
+    /* Past the spin and the yields: the ring publishes its wait record right
+     * before the futex sleep (under valgrind a thread waiting for valgrind's
+     * own lock also shows 'S', so the state alone would not say that). */
+    wait_for_dump(put ? "in Queue.put on 'sleepy'" : "in Queue.get on 'sleepy'");
     WAIT_UNTIL(task_state(atomic_load(&s.tid)) == 'S', 10);   /* asleep in the kernel */
     double c0 = cpu_seconds(atomic_load(&s.clock)), w0 = weft_test_now();
     weft_test_sleep(0.2);
