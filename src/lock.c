@@ -4,91 +4,91 @@
  *
  * State word (docs/design/lock.md; constants in internal/lock.h)
  * --------------------------------------------------------------
- *   bit 0      LOCKED    somebody holds the lock (or it is being handed off)
- *   bit 1      HANDOFF   the releaser handed the lock directly to the starving
- *                        waiter, whose acquire has thereby succeeded; it clears
- *                        the bit when it runs
- *   bit 2      STARVING  one waiter (the "starver") has waited longer than
- *                        STARVE_NS; newcomers and other waiters must not take the
- *                        lock, the next release hands it to the starver
- *   bit 3      WOKEN     a release has woken a waiter that has not yet looked at
- *                        the word again; releases wake nobody else meanwhile
- *                        (Go's mutexWoken: one wakeup in flight, not one per release)
- *   bits 4-31  waiters   threads in the slow path that may sleep on the word
+ *   bit 0  LOCKED     somebody holds the lock
+ *   bit 1  CONTENDED  some thread may be asleep on the word, or about to sleep
+ *                     ("Futexes are tricky"'s state 2, as one bit): the release
+ *                     that clears it wakes one
+ *   bit 2  STARVING   one waiter (the "starver") has waited longer than
+ *                     STARVE_NS: while it is set nobody else takes the lock, free
+ *                     or not, so the next release lets the starver have it
  *
- * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock.
+ * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock. The
+ * word counts nobody: a thread that takes the free lock with the fast CAS
+ * forgets the sleepers until one of them, woken, marks CONTENDED again, so
+ * under contention the running thread stays on the two-instruction fast paths.
+ * (Sessions 1-3 kept an exact waiter count and Go's WOKEN flag in the word; any
+ * sleeper then kept the word non-zero and every lock+unlock took both slow
+ * paths: half the textbook lock's contended throughput. docs/design/lock.md.)
  *
  * holder (debug only, internal/debug.h): the weft__tid of the thread that took
  * the lock; meaningful only while LOCKED is set (weft__lock_holder returns 0
  * otherwise). Every path that takes the lock stores the taker's id after its
  * acquiring CAS - a relaxed store, skipped when the word already holds that id
- * (a thread re-taking a lock it took last: the uncontended loop). The fast
- * release does not touch it: an unlocked lock's holder is never read. The slow
- * release clears it before its CAS, which matters for a handoff: the lock stays
- * LOCKED for the starver and must not show the releaser as its holder until
- * the starver's claim stores its own id. Nothing in the protocol reads it; the
- * deadlock detector and the dump do. Known imprecision, both windows a few
- * instructions wide: between a thread's acquiring CAS and its holder store the
- * lock shows the previous taker (the detector only reports a cycle it finds
- * again 100 ms later, so a thread preempted in that window does not make one);
- * and when a thread other than the holder releases the lock (Python allows it)
- * inside that window and a third thread takes it at once, the late store can
- * leave the first thread's id until the next taker stores its own.
+ * (a thread re-taking a lock it took last: the uncontended loop). No release
+ * touches it: an unlocked lock's holder is never read. Nothing in the protocol
+ * reads it; the deadlock detector and the dump do. Known imprecision, both
+ * windows a few instructions wide: between a thread's acquiring CAS and its
+ * holder store the lock shows the previous taker (the detector only reports a
+ * cycle it finds again 100 ms later, so a thread preempted in that window does
+ * not make one); and when a thread other than the holder releases the lock
+ * (Python allows it) inside that window and a third thread takes it at once,
+ * the late store can leave the first thread's id until the next taker stores
+ * its own.
  *
  * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder check (one TLS
  * load, one load, usually no store); release is one CAS LOCKED -> 0. Both
  * first test one global word (weft__lockdbg_flags, 0 unless the lock-order
  * checker or the statistics are on: lockdbg.c) with a relaxed load. Anything
- * else (waiters, starvation, a poisoned word in WEFT_DEBUG builds) goes to the
- * slow paths. Measured against the lock before issue 8 (bench/README.md).
+ * else (sleepers, starvation, a poisoned word in WEFT_DEBUG builds) goes to the
+ * slow paths.
  *
- * Slow acquire (musl / "Futexes are tricky" mutex #2, with Go's woken flag and
- * starvation mode): spin briefly while nobody sleeps; then count ourselves in
- * the waiters field and loop: take the lock if it is free (and not reserved for a
- * starver), otherwise clear WOKEN (we are awake, so the "woken waiter" role is
- * ours) and sleep on the word with the value we just wrote or read as the
- * expected value. A waiter that has waited longer than STARVE_NS sets STARVING
- * (only one thread can own that bit); from then on no one barges, and release
- * sets HANDOFF instead of clearing LOCKED and wakes all sleepers, and only the
- * starver claims the handoff. So every waiter is served within STARVE_NS plus the
- * time the starvers before it hold the lock: bounded unfairness, whichever order
- * the wait backend wakes in (the futex backend wakes FIFO, the parking backend
- * LIFO).
+ * Slow acquire ("Futexes are tricky" mutex #2/#3, with Go's starvation mode):
+ * no spin (SPIN_LIMIT); loop: if the lock is free and not reserved for another
+ * thread's starvation, take it with CONTENDED set (we may have been woken by a
+ * release that cleared the bit while others sleep: now our release must wake
+ * the next); otherwise set CONTENDED (and STARVING, once we have waited longer
+ * than STARVE_NS and nobody else has it) and sleep on the value we wrote. After
+ * a wake the next attempt is a CAS from 0 (the usual value after a release),
+ * one locked instruction instead of a load and a CAS.
+ *
+ * Release: clear LOCKED and CONTENDED in one CAS; then, if CONTENDED was set,
+ * wake one sleeper, or every sleeper if STARVING is set (the starver must be
+ * among the woken; the others find the lock reserved and sleep again). The
+ * lock stays free but reserved until the starver takes it, so a release by a
+ * thread other than the holder (Python allows it) needs no special case. Every
+ * waiter is served within STARVE_NS plus the time the starvers before it hold
+ * the lock: bounded unfairness, whichever order the wait backend wakes in (the
+ * futex backend wakes FIFO, the parking backend LIFO).
  *
  * Invariants
- *   - HANDOFF implies STARVING. HANDOFF|LOCKED: handed to the starver, not yet
- *     claimed. HANDOFF without LOCKED: handed to the starver and then released
- *     by another thread before the claim; the starver's acquire still succeeds
- *     and the lock stays free (it wakes a waiter when it claims).
- *   - STARVING is set by exactly one waiter (the starver), which stays counted in
- *     the waiters field until it clears STARVING (claim, take, or timeout).
- *   - A thread sleeps only on a value that has LOCKED or STARVING set (someone
- *     will release, or the starver will take it and later release) and never on
- *     a value with WOKEN set.
- *   - Every waiter that changes the word clears WOKEN.
+ *   - STARVING is set by exactly one waiter (the starver) and cleared by it
+ *     alone, when it takes the lock or leaves.
+ *   - A thread sleeps only on a value with CONTENDED set and LOCKED or
+ *     another thread's STARVING set: someone will release (or the starver will
+ *     take it, with CONTENDED, and release) and, seeing CONTENDED, wake.
+ *   - A thread that has slept (or tried to) takes the lock or leaves only
+ *     with CONTENDED set in the word it writes.
  *
- * Why no wakeup is lost: a waiter increments the waiters field before it reads
- * the word it sleeps on, and weft__wait re-checks the word atomically with the
- * sleep. Every release changes the word with one CAS and then, if that CAS saw
- * waiters and no WOKEN, sets WOKEN and wakes one (normal mode: any waiter may
- * take the free lock; a woken waiter that finds it taken again clears WOKEN and
- * sleeps on a LOCKED value whose holder will wake again on release), or wakes
- * all (handoff: the starver must be among the woken). While WOKEN is set some
- * waiter is awake: the one the wake picked, or - if it picked nobody because no
- * waiter was asleep yet - every counted waiter, whose weft__wait fails on the
- * changed word. An awake waiter clears WOKEN before it sleeps or leaves, so
- * WOKEN never stays set with every waiter asleep. Clearing it when some other
- * waiter was the one picked costs at most one extra wakeup later. A waiter whose
- * deadline passes takes the lock if it is free for it, or claims a handoff meant
- * for it, instead of leaving, so a wake that picked it is never wasted.
- *
+ * Why no wakeup is lost: weft__wait re-checks the word atomically with the
+ * sleep, and a waiter sleeps only on a value with CONTENDED that it read or
+ * wrote. A release that clears CONTENDED changes the word, so a waiter about to
+ * sleep on the old value returns at once, and it wakes one sleeper. So whenever
+ * CONTENDED is clear and somebody sleeps, some waiter is awake that has not yet
+ * written the word: the one the wake picked, or a waiter whose sleep failed on
+ * the changed word. Every awake waiter's next write sets CONTENDED again: when
+ * it sleeps (marks), when it takes the lock (whose release then wakes the
+ * next), and when it leaves on a timeout or a deadlock report (it cannot tell
+ * whether a release picked it, so it assumes so). A waiter whose deadline
+ * passes while the lock is free for it takes it instead of leaving, so a wake
+ * that picked it is never wasted. Checked by models/lock-weft.pml.
+
  * Deadlock detection (internal/debug.h): a slow acquire that may sleep brackets
  * its wait with a wait record (kind Lock, or RLock for rlock.c's calls). A wait
  * without deadline also polls the detector before each sleep and sleeps at most
  * until the next check is due (a timeout at that point is not the caller's).
  * When the detector reports a deadlock the waiter leaves exactly as on a
- * timeout (un-count, clear WOKEN and its STARVING), after the loop's take/claim
- * branches had their chance, so the protocol, the models and the argument above
+ * timeout (mark CONTENDED, clear its STARVING), after the loop's take branch
+ * had its chance, so the protocol, the models and the argument above
  * are unchanged: WEFT_EDEADLK is one more reason to leave.
  */
 #include <stdatomic.h>
@@ -103,11 +103,8 @@
 #include "weft/lock.h"
 
 #define LOCKED     WEFT__LOCK_LOCKED
-#define HANDOFF    WEFT__LOCK_HANDOFF
+#define CONTENDED  WEFT__LOCK_CONTENDED
 #define STARVING   WEFT__LOCK_STARVING
-#define WOKEN      WEFT__LOCK_WOKEN
-#define WAITER_ONE WEFT__LOCK_WAITER_ONE
-#define WAITERS(s) WEFT__LOCK_WAITERS(s)
 
 /* helgrind/drd: the word is only accessed atomically. init says so; the slow
  * paths say it again for statically initialised locks that never ran init.
@@ -120,11 +117,14 @@
 #define STARVE_NS INT64_C(1000000)
 #endif
 
-/* Spin iterations before sleeping: short, because on a loaded 2-core machine the
- * holder is often not running; a spin only pays when the holder is about to
- * release (measured: docs/design/lock.md). */
+/* Spin iterations before sleeping: none by default. A waiter spinning on the
+ * word pulls its cache line away from the holder at every read, so the holder's
+ * next CAS pays a transfer; with no spin the waiter marks the word and sleeps,
+ * and the running thread keeps the line (the textbook futex lock and GMutex do
+ * the same). Measured with 2 and 4 threads: 64 spins halve the contended
+ * throughput (docs/design/lock.md). Kept as a build knob for experiments. */
 #ifndef SPIN_LIMIT
-#define SPIN_LIMIT 64
+#define SPIN_LIMIT 0
 #endif
 
 static inline void cpu_relax(void)
@@ -205,7 +205,7 @@ static int try_take(weft_lock *lock, uint32_t s)
     return 0;
 }
 
-/* model: lock-weft.pml acquire: try_take, deadline check, waiter count, then the loop's CLAIM / TAKE / LEAVE / SLEEP branches
+/* model: lock-weft.pml acquire: try_take, deadline check, then the loop's TAKE / LEAVE / MARK+SLEEP branches
  * kind, obj: what the wait record says the thread waits on (WEFT__WK_LOCK and the
  * lock, or WEFT__WK_RLOCK and the RLock around it). */
 static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
@@ -215,8 +215,9 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
 
-    /* Spin while the holder may be about to release, and nobody sleeps yet. */
-    for (int i = 0; i < SPIN_LIMIT && WAITERS(s) == 0; i++) {
+    /* Spin while the holder may be about to release and nobody sleeps (not at
+     * all with the default SPIN_LIMIT 0: see its definition). */
+    for (int i = 0; i < SPIN_LIMIT && !(s & CONTENDED); i++) {
         if (try_take(lock, s)) goto taken;
         cpu_relax();
         s = atomic_load_explicit(&lock->state, memory_order_relaxed);
@@ -231,87 +232,73 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
     struct weft__dl dl = { .next = WEFT__NS_FOREVER };
     if (deadline == WEFT__NS_FOREVER) weft__dl_start(&dl, deadline);
 
-    /* Count ourselves as a waiter before reading the value we will sleep on, so
-     * every release from now on sees us (no lost wakeup). */
-    s = atomic_fetch_add_explicit(&lock->state, WAITER_ONE, memory_order_relaxed) + WAITER_ONE;
     weft__ns start = weft__now();
     int starver = 0;
     int give_up = WEFT_OK; /* WEFT_ETIMEDOUT or WEFT_EDEADLK: leave unless we can take it */
 
     for (;;) {
-        uint32_t want;
-        uint32_t mine = WOKEN | (starver ? STARVING : 0); /* bits we clear when leaving */
-        int wake_after = 0;
-        if (starver && (s & HANDOFF)) {
-            /* The releaser handed the lock to us: our acquire has succeeded.
-             * LOCKED still set: we hold it. LOCKED clear: another thread has
-             * already released our lock (any thread may release a Lock), so it
-             * stays free, and we do what that release could not: wake a waiter
-             * (they slept on STARVING while it was reserved for us). */
-            want = (s & ~(HANDOFF | mine)) - WAITER_ONE;
-            if (!(s & LOCKED) && WAITERS(want)) {
-                want |= WOKEN;
-                wake_after = 1;
-            }
-        } else if (!(s & LOCKED) && (starver || !(s & STARVING))) {
-            want = ((s | LOCKED) & ~mine) - WAITER_ONE;
-        } else if (give_up != WEFT_OK) {
-            /* Leave (timeout, or the detector found this wait in a deadlock):
-             * un-count ourselves, give up WOKEN and the starver bit. The
-             * holder (LOCKED is set, or the starver owns the free lock) wakes
-             * the others when it releases. The lock's state is then as if we
-             * had never come. */
-            want = (s & ~mine) - WAITER_ONE;
+        WEFT__CHECK_ALIVE(lock, s);
+        if (!(s & LOCKED) && (starver || !(s & STARVING))) {
+            /* Free for us. Take it with CONTENDED set: we may have been woken
+             * by a release that cleared the bit while others still sleep, and
+             * only our release can wake them now (the textbook lock's
+             * "exchange 2"). The starver also gives up STARVING. acquire:
+             * pairs with the releaser's CAS. */
+            uint32_t want = (s | LOCKED | CONTENDED) & ~STARVING;
             if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
-                                                      memory_order_relaxed,
+                                                      memory_order_acquire,
                                                       memory_order_relaxed)) {
+                weft__rec_end(tok);
+                goto taken;
+            }
+            continue;
+        }
+        if (give_up != WEFT_OK) {
+            /* Leave (timeout, or the detector found this wait in a deadlock).
+             * A release may have woken us and cleared CONTENDED, counting on us
+             * to take the lock or mark it again, so leave it marked: the holder
+             * (or the starver, which takes it marked) wakes the next sleeper.
+             * The starver gives its bit up. */
+            uint32_t want = (s | CONTENDED) & ~(starver ? STARVING : 0);
+            if (want == s || atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
+                                                                   memory_order_relaxed,
+                                                                   memory_order_relaxed)) {
                 weft__rec_end(tok);
                 return give_up;
             }
             continue;
-        } else {
-            want = s & ~WOKEN;
-            if (!starver && !(s & STARVING) && weft__now() - start > STARVE_NS)
-                want |= STARVING; /* become the starver (only one thread can) */
-            if (want != s) {
-                if (!atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
-                                                           memory_order_relaxed,
-                                                           memory_order_relaxed))
-                    continue;
-                if (want & STARVING & ~s) starver = 1;
-                s = want;
-            }
-            /* Before sleeping forever, ask the detector (a compare while no check
-             * is due). On a deadlock, leave as a timeout would; the loop still
-             * takes the lock instead if it has become free meanwhile. */
-            weft__ns until;
-            if (weft__dl_poll(&dl, deadline, &until) == WEFT_EDEADLK) {
-                give_up = WEFT_EDEADLK;
-                s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+        }
+        /* Held, or reserved for another thread's starvation: mark CONTENDED so
+         * the release wakes somebody, become the starver if we have waited
+         * too long (only one thread can), and sleep on what we wrote. */
+        uint32_t want = s | CONTENDED;
+        if (!starver && !(s & STARVING) && weft__now() - start > STARVE_NS)
+            want |= STARVING;
+        if (want != s) {
+            if (!atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
+                                                       memory_order_relaxed,
+                                                       memory_order_relaxed))
                 continue;
-            }
-            /* s has LOCKED, or STARVING for another thread, and no WOKEN: the
-             * current holder (or the starver) will release and wake. A timeout
-             * at `until` before the deadline only means the detector is due. */
-            if (weft__wait(&lock->state, s, until) == WEFT_ETIMEDOUT && until >= deadline)
-                give_up = WEFT_ETIMEDOUT;
+            if (want & STARVING & ~s) starver = 1;
+            s = want;
+        }
+        /* Before sleeping forever, ask the detector (a compare while no check
+         * is due). On a deadlock, leave as a timeout would; the loop still
+         * takes the lock instead if it has become free meanwhile. */
+        weft__ns until;
+        if (weft__dl_poll(&dl, deadline, &until) == WEFT_EDEADLK) {
+            give_up = WEFT_EDEADLK;
             s = atomic_load_explicit(&lock->state, memory_order_relaxed);
-            WEFT__CHECK_ALIVE(lock, s);
             continue;
         }
-        /* acquire: pairs with the releaser's CAS, so the previous critical section
-         * happens before ours (release too, for a handoff that ends free). */
-        if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
-                                                  memory_order_acq_rel,
-                                                  memory_order_relaxed)) {
-            if (wake_after) weft__wake(&lock->state, 1);
-            weft__rec_end(tok);
-            WEFT__HAPPENS_AFTER(lock);
-            /* A handoff that another thread already released leaves the lock
-             * free: it has no holder to record. */
-            if (want & LOCKED) set_holder(lock);
-            return WEFT_OK;
-        }
+        /* s has CONTENDED, and LOCKED or another thread's STARVING: the holder
+         * (or the starver, once it has taken and releases) will wake. A timeout
+         * at `until` before the deadline only means the detector is due. */
+        if (weft__wait(&lock->state, s, until) == WEFT_ETIMEDOUT && until >= deadline)
+            give_up = WEFT_ETIMEDOUT;
+        /* Most wakes find the lock free with nothing else in the word: try
+         * that first (one CAS instead of a load and a CAS). */
+        s = 0;
     }
 taken:
     WEFT__HAPPENS_AFTER(lock);
@@ -374,7 +361,7 @@ acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
     s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     if (deadline == 0) {
-        /* Non-blocking or poll: never sleeps, never counts as a waiter. */
+        /* Non-blocking or poll: never sleeps, never marks the word. */
         if (!try_take(lock, s)) return WEFT_ETIMEDOUT;
         WEFT__HAPPENS_AFTER(lock);
         set_holder(lock);
@@ -429,38 +416,13 @@ static inline __attribute__((always_inline)) int release(weft_lock *lock)
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
         if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */
-        /* Here the holder is cleared before the CAS (once the lock is free the
-         * next holder may store its own id, which must not be overwritten):
-         * above all for a handoff, where the lock stays LOCKED for the starver
-         * and must not show the releaser as its holder until the starver's
-         * claim stores its own id. */
-        atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
-        uint32_t want;
-        int wake;
-        if (s & HANDOFF) {
-            /* The lock was handed to the starver, which has not claimed it yet:
-             * this releases the starver's lock (any thread may release a Lock).
-             * Keep HANDOFF so the starver's acquire still succeeds, clear LOCKED
-             * so the lock is free afterwards. The handoff's wake-all already
-             * woke the starver, and it never sleeps on a HANDOFF value, so
-             * there is nobody to wake; the starver wakes a waiter when it
-             * claims (see acquire_slow). */
-            want = s & ~LOCKED;
-            wake = 0;
-        } else if (s & STARVING) {
-            /* Hand the lock to the starver: it stays LOCKED, nobody can barge. */
-            want = s | HANDOFF;
-            wake = WEFT__WAKE_ALL;
-        } else if (WAITERS(s) && !(s & WOKEN)) {
-            /* Wake one waiter and say so, so later releases do not wake more
-             * until it has looked at the word. */
-            want = (s & ~LOCKED) | WOKEN;
-            wake = 1;
-        } else {
-            /* No waiter, or one is already awake and will see the lock free. */
-            want = s & ~LOCKED;
-            wake = 0;
-        }
+        /* Clear LOCKED and CONTENDED. CONTENDED: wake one sleeper, which takes
+         * the lock with CONTENDED set or marks it again before it sleeps or
+         * leaves, so the others are not forgotten. STARVING: wake every
+         * sleeper, so the starver is among them; the lock stays reserved for
+         * it (nobody else takes a free lock while STARVING is set). */
+        uint32_t want = s & ~(LOCKED | CONTENDED);
+        int wake = (s & STARVING) ? WEFT__WAKE_ALL : (s & CONTENDED) ? 1 : 0;
         if (atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
                                                   memory_order_release,
                                                   memory_order_relaxed)) {

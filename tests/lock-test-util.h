@@ -4,11 +4,59 @@
 #ifndef WEFT_TESTS_LOCK_TEST_UTIL_H
 #define WEFT_TESTS_LOCK_TEST_UTIL_H
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "weft/debug.h"
+
+/* How many threads weft_debug_dump shows blocked on obj (a Lock, or an RLock):
+ * each one has published its wait record, so it is past the fast path and has
+ * gone to sleep or is about to (the record is published before the thread marks
+ * the word and sleeps). For "N threads are now blocked" handshakes instead of
+ * sleeps; the lock's word does not count its waiters. errno is kept (tests check
+ * that weft leaves it alone, and the dump's stdio may set it). */
+static inline int blocked_on(const void *obj)
+{
+    int saved_errno = errno;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        errno = saved_errno;
+        return -1;
+    }
+    int rc = weft_debug_dump(f);
+    fclose(f);
+    if (rc != WEFT_OK) {
+        free(text);
+        errno = saved_errno;
+        return -1;
+    }
+    char ptr[64];
+    snprintf(ptr, sizeof ptr, "%p", obj);
+    int n = 0;
+    for (char *line = text; line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end) *end = '\0';
+        char *at = strstr(line, "blocked in ");
+        if (at && (strstr(at, " Lock on ") || strstr(at, " RLock on "))) {
+            char *p = strstr(at, ptr);
+            size_t k = strlen(ptr);
+            /* the whole address, not a prefix of a longer one */
+            if (p && (p[k] == '\0' || p[k] == ' ' || p[k] == ')')) n++;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    free(text);
+    errno = saved_errno;
+    return n;
+}
 
 /* Run fn in a child process and check that it aborts (SIGABRT) after printing a
  * message that contains `needle` and the file name `file` on stderr: the

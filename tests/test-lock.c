@@ -12,18 +12,20 @@
  * test_with is in test-with.c (WEFT_WITH_LOCK).
  */
 #include "harness.h"
+#include "lock-test-util.h"
 
 #include <limits.h>
 #include <errno.h>
 #include <stdatomic.h>
 
+#include "internal/lock.h"
 #include "internal/wait.h"
 
-/* The lock's waiter count (lock.c: bits 3-31 of the state word), for "N threads
- * are now blocked" handshakes instead of sleeps. */
-static unsigned waiters_of(weft_lock *l)
+/* How many threads are blocked on the lock (their wait records, from the
+ * dump), for "N threads are now blocked" handshakes instead of sleeps. */
+static int waiters_of(weft_lock *l)
 {
-    return atomic_load(&l->state) >> 4;
+    return blocked_on(l);
 }
 
 /* ---- BaseLockTests ------------------------------------------------------------- */
@@ -163,9 +165,12 @@ TEST(LockTests_test_state_after_timeout)
     double t0 = weft_test_now();
     ASSERT_RC(weft_lock_acquire(&l, true, 0.01), WEFT_ETIMEDOUT);
     ASSERT_ELAPSED_AT_LEAST(t0, 0.01);
+    /* The waiter that left marked the word "may have sleepers" (it cannot know
+     * whether a release woke it, counting on it); the release clears it. */
+    ASSERT_EQ(atomic_load(&l.state), WEFT__LOCK_LOCKED | WEFT__LOCK_CONTENDED);
     ASSERT_OK(weft_lock_release(&l));
     ASSERT_FALSE(weft_lock_locked(&l));
-    ASSERT_EQ(atomic_load(&l.state), 0); /* no waiter left counted */
+    ASSERT_EQ(atomic_load(&l.state), 0);
     ASSERT_OK(weft_lock_acquire(&l, false, WEFT_FOREVER));
     ASSERT_OK(weft_lock_release(&l));
 }
@@ -194,7 +199,7 @@ TEST(poll_timeout_zero)
     ASSERT_RC(weft_lock_acquire(&l, true, -0.0), WEFT_ETIMEDOUT);
     ASSERT_RC(weft_lock_acquire(&l, false, WEFT_FOREVER), WEFT_ETIMEDOUT);
     ASSERT_ELAPSED_AT_MOST(t0, 1);
-    ASSERT_EQ(atomic_load(&l.state), 1); /* locked, no waiter counted */
+    ASSERT_EQ(atomic_load(&l.state), WEFT__LOCK_LOCKED); /* a poll never marks the word */
     ASSERT_OK(weft_lock_release(&l));
 }
 
@@ -443,8 +448,9 @@ SLOW_TEST(stress_fairness_every_thread_progresses)
 /* Go's TestMutexFairness, sharpened: a hog holds the lock ~100 us and re-takes
  * it at once after each release (it always wins a plain barging race, since it
  * is running and the woken waiter is not); the victim must still get the lock
- * 10 times, each within a bounded wait. The starvation handoff is what bounds it:
- * after STARVE_NS (1 ms) of waiting the next release goes to the victim. */
+ * 10 times, each within a bounded wait. Starvation mode is what bounds it:
+ * after STARVE_NS (1 ms) of waiting the next release leaves the lock reserved
+ * for the victim. */
 struct hog { weft_lock lock; _Atomic int stop; _Atomic int hog_started; double worst; };
 
 static void hog_fn(void *p, int i)
@@ -538,8 +544,8 @@ TEST(debug_use_after_destroy_aborts)
  * another thread: consumers block in acquire (forever, timed and poll), the
  * main thread releases whenever the lock is held again. Every release lets
  * exactly one acquire through, so consumed == releases (+/- the final state). A
- * lost wakeup hangs the test; releases often land while a starving consumer's
- * handoff is pending, the path where a release frees a handed-off lock. */
+ * lost wakeup hangs the test; releases often land while the lock is reserved
+ * for a starving consumer, and timed consumers leave while others sleep. */
 struct sem { weft_lock l; _Atomic long consumed; _Atomic int stop; };
 
 static void sem_consumer(void *p, int i)

@@ -4,6 +4,7 @@
  * by"), deadlock detection in their wait loops, the lock-order checker and the
  * contention statistics (src/lockdbg.c). */
 #include "harness.h"
+#include "lock-test-util.h"
 
 #include <stdatomic.h>
 
@@ -99,7 +100,7 @@ static void slow_holder_thread(void *p, int i)
 {
     (void)i;
     struct slow_holder *s = p;
-    /* Blocks: main holds the lock and releases it once we are counted as a waiter. */
+    /* Blocks: main holds the lock and releases it once the dump shows us blocked. */
     ASSERT_OK(weft_lock_acquire(&s->l, true, WEFT_FOREVER));
     atomic_store(&s->tid, weft__me());
     ASSERT_EQ(weft__lock_holder(&s->l), weft__me());
@@ -118,7 +119,7 @@ TEST(holder_slow_path_other_thread)
     weft__tid me = weft__me();
     ASSERT_EQ(weft__lock_holder(&s.l), me);
     weft_test_threads *t = weft_test_start(1, slow_holder_thread, &s);
-    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    WAIT_UNTIL(blocked_on(&s.l) == 1, 10);
     ASSERT_OK(weft_lock_release(&s.l));
     WAIT_UNTIL(atomic_load(&s.phase) == 1, 10);
     ASSERT_EQ(weft__lock_holder(&s.l), atomic_load(&s.tid));
@@ -251,7 +252,7 @@ TEST(deadlock_lock_reacquire_by_holder)
     ASSERT_TRUE(strstr(c->text, "deadlock") != NULL);
     assert_names_thread(c->text, s.who, "'loader'");
     ASSERT_TRUE(strstr(c->text, "'config-lock'") != NULL);
-    /* the lock is exactly as before the failed acquire: free, nobody counted */
+    /* the lock is exactly as before the failed acquire: free, not marked */
     ASSERT_EQ(atomic_load(&s.l.state), 0);
     ASSERT_EQ(weft__lock_holder(&s.l), 0);
     weft_lock_destroy(&s.l);
@@ -408,7 +409,7 @@ TEST(deadlock_mode_off_no_report)
     memset(&s, 0, sizeof s);
     s.rc = -1000;
     weft_thread *t = start_named("off", reacquire_off, &s);
-    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    WAIT_UNTIL(blocked_on(&s.l) == 1, 10);
     weft_test_sleep(0.6);
     ASSERT_OK(weft_lock_release(&s.l));
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
@@ -732,7 +733,7 @@ TEST(stats_counts_waits_and_holds)
     /* one contended acquisition: main holds 0.1 s while the other waits */
     ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
     weft_thread *t = start_named("contender", contender, &s);
-    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    WAIT_UNTIL(blocked_on(&s.l) == 1, 10);
     weft_test_sleep(0.1);
     ASSERT_OK(weft_lock_release(&s.l));
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
@@ -788,7 +789,7 @@ TEST(stats_every_lock_and_report_order)
     }
     ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
     weft_thread *t = start_named("contender", contender, &s);
-    WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&s.l.state)) == 1, 10);
+    WAIT_UNTIL(blocked_on(&s.l) == 1, 10);
     ASSERT_OK(weft_lock_release(&s.l));
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
     weft_thread_destroy(t);
@@ -1159,7 +1160,7 @@ TEST(stats_two_contended_locks)
     for (int k = 0; k < 2; k++) {
         ASSERT_OK(weft_lock_acquire(&ss[k]->l, true, WEFT_FOREVER));
         weft_thread *t = start_named("contender", contender, ss[k]);
-        WAIT_UNTIL(WEFT__LOCK_WAITERS(atomic_load(&ss[k]->l.state)) == 1, 10);
+        WAIT_UNTIL(blocked_on(&ss[k]->l) == 1, 10);
         if (k == 0) weft_test_sleep(0.2);
         ASSERT_OK(weft_lock_release(&ss[k]->l));
         ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));

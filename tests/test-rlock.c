@@ -11,15 +11,16 @@
  * test_with is in test-with.c (WEFT_WITH_RLOCK).
  */
 #include "harness.h"
+#include "lock-test-util.h"
 
 #include <stdatomic.h>
 
 #include "internal/lock.h"
 #include "internal/self.h"
 
-static unsigned waiters_of(weft_rlock *l)
+static int waiters_of(weft_rlock *l)
 {
-    return atomic_load(&l->lock.state) >> 4;
+    return blocked_on(l);
 }
 
 /* The whole observable state, for "unchanged" checks. */

@@ -62,20 +62,16 @@ WEFT__HIDDEN_LOCK int weft__rlock_acquire_restore(weft_rlock *rlock, uint64_t st
 
 /* The Lock's state word (lock.c has the protocol). Here so tests can read it. */
 #define WEFT__LOCK_LOCKED     UINT32_C(1)
-#define WEFT__LOCK_HANDOFF    UINT32_C(2)
+#define WEFT__LOCK_CONTENDED  UINT32_C(2)
 #define WEFT__LOCK_STARVING   UINT32_C(4)
-#define WEFT__LOCK_WOKEN      UINT32_C(8)
-#define WEFT__LOCK_WAITER_ONE UINT32_C(16)
-#define WEFT__LOCK_WAITERS(s) ((s) >> 4)
 
 /* CPython's Lock.acquire argument rules (weft/lock.h); on WEFT_OK *deadline is 0
  * (poll), WEFT__NS_FOREVER, or -1 (a positive timeout, not yet converted). */
 WEFT__HIDDEN_LOCK int weft__lock_acquire_args(bool blocking, double timeout, int64_t *deadline);
 
 /* The poison a destroyed object's state word holds in WEFT_DEBUG builds. For a
- * Lock it would mean "locked, handoff pending, starving, a waiter woken, and
- * 0x0de57f00 waiters", a state no program reaches (that many threads cannot
- * exist). */
+ * Lock it has LOCKED, CONTENDED and STARVING set plus bits no lock state uses,
+ * so both fast CASes fail on it and the slow paths' check sees it. */
 #define WEFT__POISON UINT32_C(0xDE57F00F)
 
 #ifdef WEFT_DEBUG
