@@ -1,33 +1,48 @@
-/* models/lock-weft.pml: weft_lock as implemented in src/lock.c (waiter count,
- * woken flag, starvation mode with handoff), on the wait/wake contract.
- * BUGGY-VARIANTS: 1 2 3 4 5 6 7
+/* models/lock-weft.pml: weft_lock as implemented in src/lock.c (LOCKED,
+ * CONTENDED and STARVING bits, starvation mode), on the wait/wake contract.
+ * BUGGY-VARIANTS: 1 2 3 4 5 7 8
  *
  * (models/lock.pml is the plain 0/1/2 futex lock the contract was designed for;
  * this model follows lock.c's acquire_slow and release branch by branch.)
- * State word, as in lock.c: LOCKED 1, HANDOFF 2, STARVING 4, WOKEN 8,
- * waiters * 16 (W1). The holder id (a separate field, debug only, read by
+ * State word, as in lock.c: LOCKED 1, CONTENDED 2 (some thread may sleep on
+ * the word), STARVING 4. The holder id (a separate field, debug only, read by
  * nobody in the protocol) is not modelled.
- *   acquire: fast CAS 0 -> LOCKED. acquire_slow: try_take (free and not
- *     STARVING: CAS s -> s | LOCKED; the spin loop is more of the same); a timed
- *     acquire whose deadline passed returns ETIMEDOUT; fetch_add(W1); loop on s,
- *     with mine = WOKEN | (STARVING if we are the starver):
- *       starver and HANDOFF:   claim: CAS -> (s & ~(HANDOFF | mine)) - W1
- *       free and (starver or not STARVING):
- *                              take: CAS -> ((s | LOCKED) & ~mine) - W1
- *       timed out:             leave: CAS -> (s & ~mine) - W1, WEFT_ETIMEDOUT
- *       else: want = s & ~WOKEN, plus STARVING if we become the starver (once
- *             the wait exceeds STARVE_NS: any time, here); CAS if want != s
- *             (on failure re-decide), then weft__wait(word, want), s = load.
- *   release: fast CAS LOCKED -> 0; else loop: HANDOFF (only a release by a
- *     thread other than the starver, not modelled here): clear LOCKED, wake
- *     nobody; STARVING: set HANDOFF (stays LOCKED), wake all; waiters and no
- *     WOKEN: clear LOCKED, set WOKEN, wake one; else clear LOCKED, wake nobody.
- *     CAS, then wake.
- * 3 threads x 1 acquire/release (2 rounds: too slow for CI); thread 2
- * acquires with a timeout; spurious returns allowed.
- * Checked: mutual exclusion; HANDOFF implies LOCKED and STARVING; at most one
- * starver; nobody asleep at the end (no lost wakeup: WOKEN never stays set
- * with every waiter asleep); the word is 0 at the end.
+ *   acquire: fast CAS 0 -> LOCKED. acquire_slow: s = load; try_take(s) (while
+ *     s has neither LOCKED nor STARVING: CAS s -> s | LOCKED; it gets a copy of
+ *     s, so the loop starts from the load); a timed acquire whose deadline
+ *     passed returns ETIMEDOUT; then loop on s, with starver = 0, give_up = 0:
+ *       TAKE        free and (starver or not STARVING): CAS s -> (s | LOCKED
+ *                   | CONTENDED) & ~STARVING; on failure re-decide with the
+ *                   fresh s.
+ *       LEAVE       give_up: want = (s | CONTENDED) & ~(STARVING if starver);
+ *                   if want == s or the CAS s -> want succeeds: WEFT_ETIMEDOUT,
+ *                   else re-decide.
+ *       MARK+SLEEP  want = s | CONTENDED, plus STARVING if not the starver, s
+ *                   has no STARVING and the wait exceeded STARVE_NS (any time,
+ *                   here); if want != s: CAS (on failure re-decide), starver = 1
+ *                   if we set STARVING, s = want; weft__wait(word, s); an
+ *                   ETIMEDOUT return sets give_up; then s = 0, a guess the
+ *                   next TAKE's CAS corrects.
+ *     Thread 2 may also give up after the mark without waiting (what the
+ *     deadlock detector's WEFT_EDEADLK does in a wait without deadline:
+ *     give_up, s = load), so one thread covers both ways of leaving.
+ *   release: fast CAS LOCKED -> 0; else loop: s without LOCKED would be
+ *     WEFT_EPERM (never here: every release follows an acquire); want = s &
+ *     ~(LOCKED | CONTENDED); wake all if STARVING, else one if CONTENDED, else
+ *     nobody; CAS, then wake.
+ * 3 threads x 1 acquire/release; thread 2 acquires with a timeout (or gives
+ * up as above); spurious returns allowed. Third-party release (Python lets
+ * any thread release a held Lock): thread 0 may leave its lock held, and
+ * thread 2, once its own acquire has ended (taken and released, timed out or
+ * given up), releases it; the critical section lasts until that release.
+ * -DROUNDS=2 (2 rounds each, no third-party release: -DTHIRD is 0 unless
+ * ROUNDS is 1) is too slow for CI: 32.9M states, about 70 s with gcc -O2
+ * -DCOLLAPSE, no error.
+ * Checked: mutual exclusion; at most one starver; while STARVING is set nobody
+ * but the starver takes the lock (so the starver is the next to take it);
+ * STARVING is set exactly while its starver is in acquire (a ghost of who set
+ * it); nobody asleep at the end (no lost wakeup: invalid end state); the word
+ * is 0 at the end.
  * Broken variants (-DBUGGY=n):
  *   1  a starver whose deadline passes leaves without clearing STARVING: no
  *      one may take the lock any more.
@@ -35,174 +50,238 @@
  *      be the starver.
  *   3  release wakes before its CAS (wake before the state change).
  *   4  the wait contract broken: value check and sleep not atomic.
- *   5  a waiter goes to sleep without clearing WOKEN: releases keep waking
- *      nobody while every waiter sleeps.
- *   6  a waiter that times out leaves without clearing WOKEN.
- *   7  release wakes nobody when waiters are counted and WOKEN is clear.
+ *   5  TAKE by a waiter sets LOCKED only, not CONTENDED: a release that
+ *      cleared CONTENDED and woke it forgets the other sleepers.
+ *   6  LEAVE does not set CONTENDED. NOT rejected (1 round or 2), and not a
+ *      bug under the contract, so not on the BUGGY-VARIANTS line: after a
+ *      release clears CONTENDED, the one thread it woke is counted on to mark
+ *      the word again (if it woke nobody, every thread that had marked is
+ *      awake and marks again before it sleeps). A woken weft__wait returns
+ *      WEFT_OK, never ETIMEDOUT, so that thread has give_up clear, and it
+ *      passes TAKE (which sets CONTENDED) or MARK+SLEEP (whose CAS sets it,
+ *      or whose fresh s has it) before it can time out or give up. The bit in
+ *      LEAVE is defence in depth: with -DWOKEN_TIMEOUT (a backend that may
+ *      report a timeout to a wait a wake picked, which the contract forbids)
+ *      and -DROUNDS=2, spin rejects variant 6 (3.8M states: thread 0 releases
+ *      and wakes thread 2, which reports a timeout; thread 0 takes the lock
+ *      again by the fast path, so the word is LOCKED without CONTENDED;
+ *      thread 2 leaves without marking it; thread 0's fast release wakes
+ *      nobody and thread 1 sleeps forever), and the correct model passes
+ *      (32.9M states).
+ *   7  release clears CONTENDED but wakes nobody.
+ *   8  a newcomer's try_take ignores STARVING: it barges past the starver.
  */
 #if BUGGY == 4
 #define NONATOMIC_WAIT
 #endif
 #include "common.pml"
 
+#ifndef ROUNDS
 #define ROUNDS 1
+#endif
+#ifndef THIRD
+#define THIRD (ROUNDS == 1)
+#endif
 #define LOCKED 1
-#define HANDOFF 2
+#define CONTENDED 2
 #define STARVING 4
-#define WOKEN 8
-#define W1 16
 #define WORD 0
+#define NONE 255
 
 byte lk = 0;
 byte in_cs = 0;
-byte starvers = 0;
-#define CLAIM 0
-#define TAKE 1
-#define LEAVE 2
-#define SLEEP 3
-#define FREE_FOR_US (!(s & LOCKED) && (starver || !(s & STARVING)))
+byte starver_id = NONE;  /* ghost: the thread that set STARVING, until it takes or leaves */
+byte hand = 0;           /* ghost: thread 0's lock: 0 not yet, 1 left for thread 2 to release, 2 released */
+
+#if BUGGY == 8
+#define BARGE_MASK LOCKED
+#else
+#define BARGE_MASK (LOCKED | STARVING)
+#endif
 
 /* CAS(lk, s -> want): on failure s = current value */
 #define CAS(ok, want) \
   atomic { if :: lk == s -> lk = want; ok = true :: else -> s = lk; ok = false fi }
 
+/* A CAS that takes the lock: nobody but the starver takes it while STARVING
+ * is set; the starver's take ends its starvation. */
+#define TAKE_CAS(ok, want) \
+  atomic { if :: lk == s -> assert(!(lk & STARVING) || starver_id == _pid); lk = want; ok = true; \
+                            if :: starver_id == _pid -> starver_id = NONE :: else fi \
+              :: else -> s = lk; ok = false fi }
+
+#ifdef WOKEN_TIMEOUT
+/* A backend weaker than the contract: a wait that slept and was picked by a
+ * wake may still report a timeout (only to show what variant 6 needs). */
+#define WAIT_TIMED(to) \
+  to = false; atomic { fwait_sleep(lk, WORD, s); slept = asleep[_pid] }; \
+  if \
+  :: !asleep[_pid] -> if :: slept -> to = true :: true fi \
+  :: atomic { asleep[_pid] && spur > 0 -> spur--; asleep[_pid] = false } \
+  :: atomic { asleep[_pid] -> asleep[_pid] = false; to = true } \
+  fi; slept = false
+#else
+#define WAIT_TIMED(to) fwait_timed(lk, WORD, s, to)
+#endif
+
+/* release: fast CAS, else clear LOCKED and CONTENDED, then wake */
+inline release() {
+  s = LOCKED; CAS(ok, 0);
+  if
+  :: !ok ->
+     do
+     :: true ->
+        assert(s & LOCKED);   /* WEFT_EPERM: never, every release follows an acquire */
+        want = s & ~(LOCKED | CONTENDED);
+        if
+#if BUGGY == 2
+        :: s & STARVING -> wake = 1
+#else
+        :: s & STARVING -> wake = ALL
+#endif
+#if BUGGY == 7
+        :: !(s & STARVING) && (s & CONTENDED) -> wake = 0
+#else
+        :: !(s & STARVING) && (s & CONTENDED) -> wake = 1
+#endif
+        :: !(s & STARVING) && !(s & CONTENDED) -> wake = 0
+        fi;
+#if BUGGY == 3
+        if :: wake > 0 -> fwake(WORD, wake) :: else fi;
+#endif
+        CAS(ok, want);
+        if
+        :: ok ->
+#if BUGGY != 3
+           if :: wake > 0 -> fwake(WORD, wake) :: else fi;
+#endif
+           break
+        :: else
+        fi
+     od
+  :: else
+  fi;
+  s = 0; want = 0; wake = 0; ok = false
+}
+
 active [NPROC] proctype T() {
-  byte s, want, mine, r = 0, wake, act;
-  bool ok, starver, timed_out, to, wake_after;
+  byte s, want, wake, r = 0;
+  bool ok, starver, give_up, to;
+#ifdef WOKEN_TIMEOUT
+  bool slept;
+#endif
   do
   :: r < ROUNDS ->
      /* weft_lock_acquire fast path */
-     s = 0; CAS(ok, LOCKED);
+     s = 0; TAKE_CAS(ok, LOCKED);
      if
      :: ok -> goto locked
      :: else
      fi;
-     /* acquire_slow: try_take */
-     atomic { s = lk; if :: (s & (LOCKED | STARVING)) == 0 -> lk = s | LOCKED; ok = true :: else -> ok = false fi };
+     /* acquire_slow: load, try_take on a copy */
+     s = lk;
+     if
+     :: !(s & BARGE_MASK) ->
+        atomic { if :: !(lk & BARGE_MASK) -> assert(!(lk & STARVING) || starver_id == _pid);
+                                            lk = lk | LOCKED; ok = true
+                    :: else -> ok = false fi }
+     :: else -> ok = false
+     fi;
      if :: ok -> goto locked :: else fi;
      if :: _pid == 2 -> if :: goto next :: skip fi :: else fi;   /* deadline already passed */
-     atomic { lk = lk + W1; s = lk };
-     starver = false; timed_out = false;
+     starver = false; give_up = false;
      do
-     :: true ->
-        if :: starver -> mine = WOKEN | STARVING :: else -> mine = WOKEN fi;
-#if BUGGY == 6
-        if :: timed_out -> mine = mine & ~WOKEN :: else fi;
+     :: !(s & LOCKED) && (starver || !(s & STARVING)) ->
+        /* TAKE */
+#if BUGGY == 5
+        want = (s | LOCKED) & ~STARVING;
+#else
+        want = (s | LOCKED | CONTENDED) & ~STARVING;
 #endif
-        /* pick the branch of acquire_slow's loop for this s */
+        TAKE_CAS(ok, want);
+        if :: ok -> goto locked :: else fi   /* else s is fresh: re-decide */
+     :: !(!(s & LOCKED) && (starver || !(s & STARVING))) && give_up ->
+        /* LEAVE */
+#if BUGGY == 6
+        want = s;
+#else
+        want = s | CONTENDED;
+#endif
+#if BUGGY != 1
+        if :: starver -> want = want & ~STARVING :: else fi;
+#endif
+        atomic {
+          if
+          :: want == s -> ok = true
+          :: else -> CAS(ok, want)
+          fi;
+          if :: ok && starver -> assert(starver_id == _pid); starver_id = NONE :: else fi
+        };
+        if :: ok -> goto next :: else fi   /* else re-decide */
+     :: !(!(s & LOCKED) && (starver || !(s & STARVING))) && !give_up ->
+        /* MARK+SLEEP: mark, maybe become the starver, wait on what we wrote */
+        want = s | CONTENDED;
         if
-        :: starver && (s & HANDOFF) -> act = CLAIM
-        :: else -> if :: FREE_FOR_US -> act = TAKE
-                      :: else -> if :: timed_out -> act = LEAVE :: else -> act = SLEEP fi fi
+        :: !starver && !(s & STARVING) -> want = want | STARVING   /* waited > STARVE_NS */
+        :: true
+        fi;
+        ok = true;
+        if
+        :: want != s ->
+           atomic {
+             CAS(ok, want);
+             if :: ok && (want & STARVING) && !(s & STARVING) ->
+                   starver = true; assert(starver_id == NONE); starver_id = _pid
+                :: else fi
+           };
+           if :: ok -> s = want :: else fi
+        :: else
         fi;
         if
-        :: act == CLAIM ->
-           want = (s & ~(HANDOFF | mine)) - W1;
-           wake_after = false;
-           if :: !(s & LOCKED) && want / W1 > 0 -> want = want | WOKEN; wake_after = true :: else fi;
-           atomic { CAS(ok, want); if :: ok -> starver = false; starvers-- :: else fi };
+        :: ok ->
            if
-           :: ok -> if :: wake_after -> fwake(WORD, 1) :: else fi;
-                    if :: (want & LOCKED) -> goto locked :: else -> goto next fi
-           :: else
-           fi
-        :: act == TAKE ->
-           want = ((s | LOCKED) & ~mine) - W1;
-           atomic { CAS(ok, want); if :: ok && starver -> starver = false; starvers-- :: else fi };
-           if :: ok -> goto locked :: else fi
-        :: act == LEAVE ->
-#if BUGGY == 1
-           want = (s & ~WOKEN) - W1;
-#else
-           want = (s & ~mine) - W1;
-#endif
-           atomic { CAS(ok, want); if :: ok && starver -> starver = false; starvers-- :: else fi };
-           if :: ok -> goto next :: else fi
-        :: act == SLEEP ->
-#if BUGGY == 5
-           want = s;
-#else
-           want = s & ~WOKEN;
-#endif
-           if
-           :: !starver && !(s & STARVING) -> want = want | STARVING   /* waited > STARVE_NS */
-           :: true
-           fi;
-           ok = true;
-           if
-           :: want != s ->
-              atomic {
-                CAS(ok, want);
-                if :: ok && (want & STARVING) && !(s & STARVING) -> starver = true; starvers++; assert(starvers == 1)
-                   :: else fi
-              };
-              if :: ok -> s = want :: else fi
-           :: else
-           fi;
-           if
-           :: ok ->
+           :: _pid == 2 ->
               if
-              :: _pid == 2 -> fwait_timed(lk, WORD, s, to); timed_out = timed_out || to
-              :: else -> fwait(lk, WORD, s)
-              fi;
-              s = lk
-           :: else   /* CAS failed: s is the current value, decide again */
+              :: WAIT_TIMED(to); give_up = to; to = false; s = 0
+              :: give_up = true; s = lk        /* WEFT_EDEADLK before the wait */
+              fi
+           :: else -> fwait(lk, WORD, s); s = 0
            fi
+        :: else   /* CAS failed: s is the current value, decide again */
         fi
      od;
 locked:
      in_cs++; assert(in_cs == 1);
      assert((lk & LOCKED) != 0);
-     in_cs--;
-     /* weft_lock_release */
-     s = LOCKED; CAS(ok, 0);
+     s = 0; want = 0; ok = false; starver = false; give_up = false;
      if
-     :: !ok ->
-        do
-        :: true ->
-           assert(s & LOCKED);
-           if
-           :: s & HANDOFF -> want = s & ~LOCKED; wake = 0
-           :: !(s & HANDOFF) && (s & STARVING) -> want = s | HANDOFF;
-#if BUGGY == 2
-              wake = 1
-#else
-              wake = ALL
-#endif
-           :: !(s & HANDOFF) && !(s & STARVING) && s / W1 > 0 && !(s & WOKEN) ->
-#if BUGGY == 7
-              want = s & ~LOCKED; wake = 0
-#else
-              want = (s & ~LOCKED) | WOKEN; wake = 1
-#endif
-           :: !(s & HANDOFF) && !(s & STARVING) && (s / W1 == 0 || (s & WOKEN)) ->
-              want = s & ~LOCKED; wake = 0
-           fi;
-#if BUGGY == 3
-           if :: wake > 0 -> fwake(WORD, wake) :: else fi;
-#endif
-           CAS(ok, want);
-           if
-           :: ok ->
-#if BUGGY != 3
-              if :: wake > 0 -> fwake(WORD, wake) :: else fi;
-#endif
-              break
-           :: else
-           fi
-        od
-     :: else
+     :: _pid == 0 && THIRD -> hand = 1; goto next   /* thread 2 releases it */
+     :: true
      fi;
+     if :: _pid == 0 -> hand = 2 :: else fi;
+     in_cs--;
+     release();
 next:
+     s = 0; want = 0; ok = false; starver = false; give_up = false;
      r++
   :: else -> break
-  od
+  od;
+  if
+  :: _pid == 2 ->
+     /* third-party release of thread 0's lock, if it left it held */
+     hand != 0;
+     if
+     :: hand == 1 -> assert((lk & LOCKED) != 0); in_cs--; release(); hand = 2
+     :: else
+     fi
+  :: else
+  fi
 }
 
 active proctype Check() {
 end:
   do
-  :: atomic { (lk & HANDOFF) && !((lk & LOCKED) && (lk & STARVING)) -> assert(false) }
+  :: atomic { ((lk & STARVING) != 0) != (starver_id != NONE) -> assert(false) }
   :: atomic { timeout -> assert(lk == 0) }; break
   od
 }
