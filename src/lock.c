@@ -77,8 +77,11 @@
  * written the word: the one the wake picked, or a waiter whose sleep failed on
  * the changed word. Every awake waiter's next write sets CONTENDED again: when
  * it sleeps (marks), when it takes the lock (whose release then wakes the
- * next), and when it leaves on a timeout or a deadlock report (it cannot tell
- * whether a release picked it, so it assumes so). A waiter whose deadline
+ * next), and when it leaves on a timeout or a deadlock report. (A woken wait
+ * returns WEFT_OK, never a timeout, in both backends, so a picked waiter takes
+ * or marks before it can leave: the mark on leaving is a margin, which the
+ * model shows is needed if a backend ever reported a timeout to a waiter a
+ * wake picked.) A waiter whose deadline
  * passes while the lock is free for it takes it instead of leaving, so a wake
  * that picked it is never wasted. Checked by models/lock-weft.pml.
 
@@ -254,11 +257,11 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
             continue;
         }
         if (give_up != WEFT_OK) {
-            /* Leave (timeout, or the detector found this wait in a deadlock).
-             * A release may have woken us and cleared CONTENDED, counting on us
-             * to take the lock or mark it again, so leave it marked: the holder
-             * (or the starver, which takes it marked) wakes the next sleeper.
-             * The starver gives its bit up. */
+            /* Leave (timeout, or the detector found this wait in a deadlock),
+             * with the word marked: the holder (or the starver, which takes it
+             * marked) then wakes the next sleeper even if a release had counted
+             * on us (a margin: see "Why no wakeup is lost"). The starver gives
+             * its bit up. */
             uint32_t want = (s | CONTENDED) & ~(starver ? STARVING : 0);
             if (want == s || atomic_compare_exchange_weak_explicit(&lock->state, &s, want,
                                                                    memory_order_relaxed,
