@@ -130,6 +130,7 @@
 #define SPIN_LIMIT 0
 #endif
 
+#if SPIN_LIMIT > 0
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -138,6 +139,7 @@ static inline void cpu_relax(void)
     __asm__ __volatile__("yield");
 #endif
 }
+#endif
 
 #ifdef WEFT_DEBUG
 void weft__debug_destroyed(const char *file, int line, const char *func,
@@ -218,13 +220,15 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
 
-    /* Spin while the holder may be about to release and nobody sleeps (not at
-     * all with the default SPIN_LIMIT 0: see its definition). */
+#if SPIN_LIMIT > 0
+    /* Spin while the holder may be about to release and nobody sleeps (not
+     * compiled with the default SPIN_LIMIT 0: see its definition). */
     for (int i = 0; i < SPIN_LIMIT && !(s & CONTENDED); i++) {
         if (try_take(lock, s)) goto taken;
         cpu_relax();
         s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     }
+#endif
     if (try_take(lock, s)) goto taken;
     if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline) return WEFT_ETIMEDOUT;
 
