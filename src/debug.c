@@ -18,9 +18,11 @@
  * (seq_cst), reads seq (seq_cst), the record, and seq again; if seq is even and
  * unchanged the record is consistent and, until the reader decrements
  * `inspectors`, its objects are alive: in the seq_cst total order either the
- * reader's load of seq comes before the owner's pop store - then the owner's
- * later load of `inspectors` sees the reader's increment and the owner waits - or
- * after it, and the reader sees a changed seq and does not dereference. (Dekker's
+ * reader's load of seq comes before the owner's pop store (the seq_cst store of
+ * the even value that ends the pop; the odd mark before it is relaxed) - then
+ * the owner's later load of `inspectors` sees the reader's increment and the
+ * owner waits - or after it, and the reader sees the stack without the popped
+ * record (or a changed seq) and does not dereference it. (Dekker's
  * pattern; the owner only waits for readers that hold a pin for a few loads.)
  * A wait's object is alive while its waiter is in the wait: every weft object's
  * destroy requires that nobody waits on it.
@@ -303,10 +305,18 @@ void weft__rec_end(int token)
     struct slot *s = my_slot;
     if (token < 0 || !s) return;
     uint32_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
-    atomic_store_explicit(&s->seq, q + 1, memory_order_seq_cst);
+    /* The seqlock's odd mark, as in rec_begin: the release fence keeps the depth
+     * store after it for a reader that checks seq around its loads. */
+    atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&s->depth, (uint32_t)token, memory_order_relaxed);
+    /* seq_cst: the even store and the load of inspectors below pair with the
+     * reader's increment of inspectors and its seq_cst load of seq (see the
+     * top): a reader whose first load still saw the old even value comes before
+     * this store in the total order, so the load below sees its pin. One
+     * seq_cst store (a locked instruction on x86), not two: the odd mark needs
+     * no place in that order. */
     atomic_store_explicit(&s->seq, q + 2, memory_order_seq_cst);
-    /* seq_cst: pairs with the reader's increment of inspectors (see the top) */
     unsigned n = 0;
     while (atomic_load_explicit(&s->inspectors, memory_order_seq_cst))
         if (++n > 64) weft__os_yield();

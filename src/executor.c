@@ -276,7 +276,8 @@ static void run_item(weft_executor *ex, weft_future *f, weft__tid me,
     atomic_store_explicit(&f->runner, me, memory_order_relaxed);
     if (weft_future_set_running_or_notify_cancel(f) == WEFT_OK) {
         if (slot) {
-            atomic_store_explicit(&slot->since, weft__now(), memory_order_relaxed);
+            /* coarse: only shown to people (shutdown report), as wait records' */
+            atomic_store_explicit(&slot->since, weft__now_coarse(), memory_order_relaxed);
             atomic_store_explicit(&slot->cur, f, memory_order_relaxed);
         }
         weft_task_fn fn = f->fn;
