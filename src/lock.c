@@ -98,21 +98,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "internal/annotate.h"
 #include "internal/clock.h"
 #include "internal/debug.h"
 #include "internal/lock.h"
+#include "internal/os.h"
 #include "internal/wait.h"
 #include "weft/lock.h"
 
 #define LOCKED     WEFT__LOCK_LOCKED
 #define CONTENDED  WEFT__LOCK_CONTENDED
 #define STARVING   WEFT__LOCK_STARVING
+#define BIASED     WEFT__LOCK_BIASED
+#define REVOKE     WEFT__LOCK_REVOKE
+#define HELD       WEFT__LOCK_OWNED_HELD
+#define FREE       WEFT__LOCK_OWNED_FREE
 
 /* helgrind/drd: the word is only accessed atomically. init says so; the slow
  * paths say it again for statically initialised locks that never ran init.
  * Nothing in a normal build. */
-#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof (lock)->state + sizeof (lock)->holder)
+#define BENIGN(lock) WEFT__BENIGN_WORD(&(lock)->state, sizeof *(lock))
 
 /* Go's starvationThresholdNs (src/sync/mutex.go): 1 ms. A waiter that has not
  * got the lock after this long stops letting newcomers barge. */
@@ -156,6 +163,8 @@ void weft_lock_init(weft_lock *lock)
     if (!lock) return;
     atomic_store_explicit(&lock->state, 0, memory_order_relaxed);
     atomic_store_explicit(&lock->holder, 0, memory_order_relaxed);
+    atomic_store_explicit(&lock->owned, FREE, memory_order_relaxed);
+    atomic_store_explicit(&lock->bias, 0, memory_order_relaxed);
     BENIGN(lock);
     if (atomic_load_explicit(&weft__lockdbg_used, memory_order_relaxed) != 0)
         weft__lockdbg_reinit(lock);
@@ -176,6 +185,7 @@ bool weft_lock_locked(const weft_lock *lock)
     BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
+    if (s & BIASED) return atomic_load_explicit(&lock->owned, memory_order_relaxed) == HELD;
     return (s & LOCKED) != 0;
 }
 
@@ -183,24 +193,251 @@ bool weft_lock_locked(const weft_lock *lock)
  * load and a relaxed load, and a relaxed store only if another thread (or
  * nobody) is recorded. Debug information only: the deadlock detector and the
  * dump read it (weft__lock_holder); nothing in the protocol does. */
+static void try_bias(weft_lock *lock, weft__tid me);
+
+/* Record the calling thread as the holder, after a normal-mode acquiring CAS,
+ * and count the run of acquisitions by one thread (`bias`, while below
+ * WEFT__BIAS_STREAK): one TLS load, two relaxed loads and a relaxed store of a
+ * line the CAS just took. The acquisition that completes the run biases the
+ * lock to the caller (try_bias). Only the holder writes both fields. */
 static inline void set_holder(weft_lock *lock)
 {
     weft__tid me = weft__me();
-    if (atomic_load_explicit(&lock->holder, memory_order_relaxed) != me)
+    uint32_t b = atomic_load_explicit(&lock->bias, memory_order_relaxed);
+    if (atomic_load_explicit(&lock->holder, memory_order_relaxed) != me) {
         atomic_store_explicit(&lock->holder, me, memory_order_relaxed);
+        if (b < WEFT__BIAS_STREAK && b != 0)
+            atomic_store_explicit(&lock->bias, 0, memory_order_relaxed);
+        return;
+    }
+    if (__builtin_expect(b < WEFT__BIAS_STREAK - 1, 1))
+        atomic_store_explicit(&lock->bias, b + 1, memory_order_relaxed);
+    else if (b == WEFT__BIAS_STREAK - 1)
+        try_bias(lock, me);
 }
 
 weft__tid weft__lock_holder(const weft_lock *lock)
 {
     BENIGN(lock);
-    if (!(atomic_load_explicit(&lock->state, memory_order_relaxed) & LOCKED)) return 0;
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    if (s & BIASED) {
+        if (atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD) return 0;
+    } else if (!(s & LOCKED)) {
+        return 0;
+    }
     return atomic_load_explicit(&lock->holder, memory_order_relaxed);
+}
+
+/* ---- Biased mode (docs/design/lock.md, "Biased mode") -------------------------
+ *
+ * A lock taken WEFT__BIAS_STREAK times in a row by one thread (no other thread
+ * taking it in between) becomes biased to that thread, the owner: the word is
+ * BIASED, `holder` names the owner, and the lock is held iff `owned` is HELD.
+ * Only the owner writes `owned`, with plain stores, so its lock+unlock has no
+ * locked instruction:
+ *
+ *   acquire  a1 word == BIASED, holder == me, owned != HELD (else another path)
+ *            a3 owned = HELD; a4 compiler barrier only; a5 s = word (acquire)
+ *            a6 s == BIASED: taken. a7 otherwise a revocation has begun or
+ *            ended: wait for its end (take and drop `conv`) and read its
+ *            outcome: DONE_HELD means the revoker saw our HELD and made the
+ *            lock a normal lock held by us: taken; DONE_FREE: it saw FREE and
+ *            made it a normal free lock: acquire it the normal way.
+ *   release  r1 word is BIASED (or BIASED|REVOKE), holder == me, owned == HELD
+ *            r2 owned = FREE (release); r3 compiler barrier; r4 s = word:
+ *            BIASED: done. r5 otherwise wait for the revocation's end and, if
+ *            its outcome is DONE_HELD (it saw HELD: the lock is now a normal
+ *            lock held by us), release that normal lock.
+ *
+ * Any other thread that finds the word BIASED - to acquire, to release (Python
+ * lets any thread release a Lock), or the owner itself in a case the fast
+ * paths do not take (acquiring a lock it holds) - revokes the bias, once and
+ * for all (unbias): u1 take `conv` (one process-wide Lock, never biased); u2
+ * if the word is no longer BIASED, someone else converted it: done; u3 word =
+ * BIASED|REVOKE; u4 weft__os_membarrier(); u5 v = owned (acquire); u6 bias =
+ * DONE_HELD if v is HELD, else DONE_FREE; u7 word = LOCKED (the owner holds a
+ * normal lock) if v is HELD, else 0 (release); u8 drop `conv`. Then it goes on
+ * with the normal protocol. `bias` never counts again: a lock is biased at
+ * most once in its life, so `owned` has one writer for good.
+ *
+ * Why the plain stores are enough: the owner's store of `owned` (a3 or r2) and
+ * its load of the word after it (a5 or r4) against the revoker's store of
+ * REVOKE and its load of `owned` after the membarrier (u3, u5) are Dekker's
+ * pattern with the owner's fence moved to the revoker: membarrier returns only
+ * after every running thread of the process executed a full barrier. If the
+ * owner's load came after that barrier, it sees REVOKE; if before, its store
+ * came before too and is visible to u5. So either the owner sees REVOKE (a7,
+ * r5: it waits for the outcome and follows it) or the revoker sees the
+ * owner's store (HELD after a3: the owner holds it; FREE after r2: released),
+ * and both may happen, which is why the outcome is written down for the
+ * owner. Checked by models/lock-bias.pml with the owner's store buffer
+ * modelled. Revocations are serialised by `conv`, and fork's prepare takes
+ * `conv` too (weft__lock_fork_*), so a child never inherits a half-done one.
+ *
+ * Cost: a revocation is one membarrier (about 13 us on a 2-core KVM guest with
+ * the other CPU busy, and an interrupt on every CPU running the process),
+ * once per lock; the run of WEFT__BIAS_STREAK acquisitions that earns the bias
+ * takes far longer. WEFT_LOCK_BIAS=0 in the environment, or a system without
+ * membarrier, leaves every lock normal. */
+
+/* The lock this thread biased last: the fast paths compare the lock with it
+ * before anything else (one TLS compare), so the owner pays no failing CAS and
+ * other locks pay nothing else. A stale value is harmless: the fast paths
+ * check the word and the holder before they use it. */
+static _Thread_local weft_lock *my_bias __attribute__((tls_model("initial-exec")));
+
+/* Serialises revocations, and is held by fork's prepare handler. Never biased
+ * (its run counter starts past the end), never instrumented. */
+static weft_lock conv = { 0, 0, 0, WEFT__BIAS_NEVER };
+
+static _Atomic int bias_mode; /* 0: not decided yet; 1: on; -1: off */
+
+int weft__lock_bias_enabled(void)
+{
+    int m = atomic_load_explicit(&bias_mode, memory_order_acquire);
+    if (m != 0) return m > 0;
+    const char *e = getenv("WEFT_LOCK_BIAS");
+    int on = !(e && strcmp(e, "0") == 0) && weft__os_membarrier_register() == WEFT_OK;
+    atomic_store_explicit(&bias_mode, on ? 1 : -1, memory_order_release);
+    return on;
+}
+
+void weft__lock_fork_prepare(void)
+{
+    int slow = 0;
+    (void)weft__lock_acquire_raw(&conv, true, WEFT_FOREVER, WEFT__WK_LOCK, &conv, &slow);
+}
+
+void weft__lock_fork_parent(void)
+{
+    (void)weft__lock_release_raw(&conv);
+}
+
+void weft__lock_fork_child(void)
+{
+    /* Its holder (prepare) is this thread; reset it as weft_lock_init would,
+     * keeping it unbiasable. */
+    atomic_store_explicit(&conv.state, 0, memory_order_relaxed);
+    atomic_store_explicit(&conv.holder, 0, memory_order_relaxed);
+}
+
+/* The caller holds the lock in normal mode and has just completed a run of
+ * WEFT__BIAS_STREAK acquisitions: bias it to the caller if nobody else is in
+ * the word (no waiter marked it). The outcome `bias` is written before the
+ * word turns BIASED (release), so a revoker, which starts from a BIASED word,
+ * never has its DONE_* overwritten. */
+static void try_bias(weft_lock *lock, weft__tid me)
+{
+    if (!me || !weft__lock_bias_enabled()) {
+        atomic_store_explicit(&lock->bias, WEFT__BIAS_NEVER, memory_order_relaxed);
+        return;
+    }
+    BENIGN(lock);   /* a statically initialised lock may not have run init */
+    atomic_store_explicit(&lock->owned, HELD, memory_order_relaxed);
+    atomic_store_explicit(&lock->bias, WEFT__BIAS_ON, memory_order_relaxed);
+    uint32_t s = LOCKED;
+    if (atomic_compare_exchange_strong_explicit(&lock->state, &s, BIASED,
+                                                memory_order_release, memory_order_relaxed)) {
+        my_bias = lock;
+        return;
+    }
+    /* Waiters marked the word: stay normal, count a new run. */
+    atomic_store_explicit(&lock->bias, 0, memory_order_relaxed);
+}
+
+/* u1-u8 above: make a BIASED lock a normal one. Any thread, any time; returns
+ * at once if the word is no longer BIASED. */
+static void unbias(weft_lock *lock)
+{
+    int slow = 0;
+    BENIGN(lock);
+    (void)weft__lock_acquire_raw(&conv, true, WEFT_FOREVER, WEFT__WK_LOCK, &conv, &slow);
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_acquire);
+    if (s & BIASED) {
+        /* Nobody else writes a BIASED word: the owner only reads it, other
+         * revokers wait for `conv`, and waiters do not mark it. */
+        atomic_store_explicit(&lock->state, BIASED | REVOKE, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+        weft__os_membarrier();
+        uint32_t v = atomic_load_explicit(&lock->owned, memory_order_acquire);
+        atomic_store_explicit(&lock->bias, v == HELD ? WEFT__BIAS_DONE_HELD : WEFT__BIAS_DONE_FREE,
+                              memory_order_relaxed);
+        /* release: the outcome before the word; and (acquire above) the
+         * owner's critical sections before the next taker's. */
+        atomic_store_explicit(&lock->state, v == HELD ? LOCKED : 0, memory_order_release);
+    }
+    (void)weft__lock_release_raw(&conv);
+}
+
+/* a7 / r5: the owner stored `owned` and then found the word not (only)
+ * BIASED: a revocation has begun (its revoker holds `conv` until the word is
+ * normal) or ended. Wait for its end; return its outcome. */
+static uint32_t revocation_outcome(weft_lock *lock)
+{
+    if (atomic_load_explicit(&lock->state, memory_order_acquire) & BIASED) {
+        int slow = 0;
+        (void)weft__lock_acquire_raw(&conv, true, WEFT_FOREVER, WEFT__WK_LOCK, &conv, &slow);
+        (void)weft__lock_release_raw(&conv);
+    }
+    (void)atomic_load_explicit(&lock->state, memory_order_acquire);
+    if (my_bias == lock) my_bias = NULL;
+    return atomic_load_explicit(&lock->bias, memory_order_acquire);
+}
+
+enum { BIAS_NO = 0, BIAS_TAKEN = 1 };
+
+/* a1-a7 for a lock whose word was BIASED and whose holder is the caller, with
+ * owned != HELD. BIAS_TAKEN, or BIAS_NO: not taken, the lock is now a normal
+ * one (or being made one): take the normal path. */
+static inline int biased_acquire(weft_lock *lock)
+{
+    atomic_store_explicit(&lock->owned, HELD, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);   /* a4: the revoker's membarrier is the fence */
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_acquire);
+    if (__builtin_expect(s == BIASED, 1)) return BIAS_TAKEN;
+    return revocation_outcome(lock) == WEFT__BIAS_DONE_HELD ? BIAS_TAKEN : BIAS_NO;
+}
+
+/* r2-r5 for the owner of a BIASED (or being revoked) lock that it holds. */
+static int release_normal(weft_lock *lock);
+static int release_slow(weft_lock *lock, uint32_t s);
+static inline int biased_release(weft_lock *lock)
+{
+    WEFT__HAPPENS_BEFORE(lock);
+    atomic_store_explicit(&lock->owned, FREE, memory_order_release);
+    atomic_signal_fence(memory_order_seq_cst);   /* r3 */
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    if (__builtin_expect(s == BIASED, 1)) return WEFT_OK;
+    if (revocation_outcome(lock) == WEFT__BIAS_DONE_HELD) return release_normal(lock);
+    return WEFT_OK;
+}
+
+/* Is the lock biased to the calling thread? (word BIASED or being revoked) */
+static inline int biased_to_me(const weft_lock *lock, uint32_t s)
+{
+    return (s & ~REVOKE) == BIASED &&
+           atomic_load_explicit(&lock->holder, memory_order_relaxed) == weft__me();
+}
+
+/* The slow paths' entry for a word with BIASED set (s). The owner takes a free
+ * biased lock the biased way (if may_take); anyone else, or the owner of a lock
+ * it holds, revokes. BIAS_TAKEN: taken; BIAS_NO: the word is normal now (or
+ * being revoked by someone whose end unbias waited for): reload and go on. */
+static int biased_slow(weft_lock *lock, uint32_t s, int may_take)
+{
+    if (may_take && s == BIASED && biased_to_me(lock, s) &&
+        atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD) {
+        my_bias = lock;
+        if (biased_acquire(lock) == BIAS_TAKEN) return BIAS_TAKEN;
+    }
+    unbias(lock);
+    return BIAS_NO;
 }
 
 /* Try to take a free lock without waiting. Newcomers respect STARVING. */
 static int try_take(weft_lock *lock, uint32_t s)
 {
-    while (!(s & (LOCKED | STARVING))) {
+    while (!(s & (LOCKED | STARVING | BIASED))) {
         /* acquire: pairs with the release CAS of the previous holder. */
         if (atomic_compare_exchange_weak_explicit(&lock->state, &s, s | LOCKED,
                                                   memory_order_acquire,
@@ -219,6 +456,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
     BENIGN(lock);
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
+    if (__builtin_expect(s & BIASED, 0)) {
+        if (biased_slow(lock, s, 1) == BIAS_TAKEN) {
+            WEFT__HAPPENS_AFTER(lock);
+            return WEFT_OK;
+        }
+        s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    }
 
 #if SPIN_LIMIT > 0
     /* Spin while the holder may be about to release and nobody sleeps (not
@@ -245,6 +489,13 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
 
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
+        if (__builtin_expect(s & BIASED, 0)) {
+            /* The holder biased the lock after this wait began (it saw the
+             * word exactly LOCKED, so we had not marked it yet): revoke. */
+            (void)biased_slow(lock, s, 0);
+            s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+            continue;
+        }
         if (!(s & LOCKED) && (starver || !(s & STARVING))) {
             /* Free for us. Take it with CONTENDED set: we may have been woken
              * by a release that cleared the bit while others still sleep, and
@@ -348,6 +599,18 @@ acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
 {
     uint32_t s = 0;
     if (blocking && timeout == WEFT_FOREVER) {
+        /* The owner of a biased lock: a1-a6 (one TLS compare for everyone
+         * else). */
+        if (my_bias == lock) {
+            s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+            if (__builtin_expect(s == BIASED, 1) && biased_to_me(lock, s) &&
+                atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD &&
+                biased_acquire(lock) == BIAS_TAKEN) {
+                WEFT__HAPPENS_AFTER(lock);
+                return WEFT_OK;
+            }
+            s = 0;
+        }
         /* The common call, checked first so the fast path is one compare and
          * one CAS 0 -> LOCKED; acquire pairs with the release CAS. */
         if (__builtin_expect(atomic_compare_exchange_strong_explicit(
@@ -367,6 +630,17 @@ acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
     BENIGN(lock);
     s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
+    if (__builtin_expect(s & BIASED, 0)) {
+        /* The owner polling a biased lock it holds: held, no revocation. */
+        if (deadline == 0 && biased_to_me(lock, s) &&
+            atomic_load_explicit(&lock->owned, memory_order_relaxed) == HELD)
+            return WEFT_ETIMEDOUT;
+        if (biased_slow(lock, s, 1) == BIAS_TAKEN) {
+            WEFT__HAPPENS_AFTER(lock);
+            return WEFT_OK;
+        }
+        s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    }
     if (deadline == 0) {
         /* Non-blocking or poll: never sleeps, never marks the word. */
         if (!try_take(lock, s)) return WEFT_ETIMEDOUT;
@@ -413,15 +687,45 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
 static inline __attribute__((always_inline)) int release(weft_lock *lock)
 {
     uint32_t s = LOCKED;
+    /* The owner of a biased lock: r1-r4 (one TLS compare for everyone else). */
+    if (my_bias == lock) {
+        s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+        if (biased_to_me(lock, s)) {
+            if (atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD)
+                return WEFT_EPERM;   /* only its owner holds a biased lock */
+            return biased_release(lock);
+        }
+        s = LOCKED;
+    }
     WEFT__HAPPENS_BEFORE(lock);
     /* Fast path: one CAS LOCKED -> 0; release publishes our critical section to
      * the next acquirer's acquire CAS. No waiter: nobody to wake. */
     if (atomic_compare_exchange_strong_explicit(&lock->state, &s, 0, memory_order_release,
                                                 memory_order_relaxed))
         return WEFT_OK;
+    return release_slow(lock, s);
+}
+
+/* The release after the fast CAS failed with the word s. */
+static int release_slow(weft_lock *lock, uint32_t s)
+{
     BENIGN(lock);
     for (;;) {
         WEFT__CHECK_ALIVE(lock, s);
+        if (__builtin_expect(s & BIASED, 0)) {
+            /* The owner releasing (its fast path missed: it biased another
+             * lock since): the biased release. Anyone else revokes first, then
+             * releases the normal lock, held (by the owner) or not (EPERM). */
+            if (biased_to_me(lock, s)) {
+                if (atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD)
+                    return WEFT_EPERM;
+                my_bias = lock;
+                return biased_release(lock);
+            }
+            unbias(lock);
+            s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+            continue;
+        }
         if (!(s & LOCKED)) return WEFT_EPERM; /* "release unlocked lock"; unchanged */
         /* Clear LOCKED and CONTENDED. CONTENDED: wake one sleeper, which takes
          * the lock with CONTENDED set or marks it again before it sleeps or
@@ -440,6 +744,18 @@ static inline __attribute__((always_inline)) int release(weft_lock *lock)
             return WEFT_OK;
         }
     }
+}
+
+/* A normal-mode release (r5: the revoker made the owner's biased lock a normal
+ * held one). */
+static int release_normal(weft_lock *lock)
+{
+    uint32_t s = LOCKED;
+    WEFT__HAPPENS_BEFORE(lock);
+    if (atomic_compare_exchange_strong_explicit(&lock->state, &s, 0, memory_order_release,
+                                                memory_order_relaxed))
+        return WEFT_OK;
+    return release_slow(lock, s);
 }
 
 int weft__lock_release_raw(weft_lock *lock)

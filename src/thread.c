@@ -80,6 +80,7 @@
 #include "internal/clock.h"
 #include "internal/debug.h"
 #include "internal/failure.h"
+#include "internal/lock.h"
 #include "internal/os.h"
 #include "internal/self.h"
 #include "internal/tstate.h"
@@ -341,6 +342,7 @@ static bool ae_take(struct ae_list *l, weft__atexit_entry *h)
 static void fork_prepare(void)
 {
     weft__glock_acquire();
+    weft__lock_fork_prepare();      /* no Lock's bias is half revoked */
     weft__dbg_fork_prepare();       /* debug.c's slot table holds still */
     weft__wait_fork_prepare();
 }
@@ -349,6 +351,7 @@ static void fork_parent(void)
 {
     weft__wait_fork_parent();
     weft__dbg_fork_parent();
+    weft__lock_fork_parent();
     weft__glock_release();
 }
 
@@ -356,6 +359,7 @@ static void fork_child(void)
 {
     weft__wait_fork_child();
     weft_lock_init(&weft__glock);   /* its holder (prepare) does not exist here */
+    weft__lock_fork_child();
     weft__dbg_fork_child();         /* every debug slot but this thread's is freed */
     weft__ts.tid = 0;
     atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);

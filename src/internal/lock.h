@@ -64,6 +64,31 @@ WEFT__HIDDEN_LOCK int weft__rlock_acquire_restore(weft_rlock *rlock, uint64_t st
 #define WEFT__LOCK_LOCKED     UINT32_C(1)
 #define WEFT__LOCK_CONTENDED  UINT32_C(2)
 #define WEFT__LOCK_STARVING   UINT32_C(4)
+/* Biased mode (lock.c, "Biased mode"): the word is BIASED (or BIASED|REVOKE
+ * while another thread revokes the bias) and the lock is held iff `owned` is
+ * HELD. */
+#define WEFT__LOCK_BIASED     UINT32_C(8)
+#define WEFT__LOCK_REVOKE     UINT32_C(16)
+#define WEFT__LOCK_OWNED_FREE UINT32_C(0)
+#define WEFT__LOCK_OWNED_HELD UINT32_C(1)
+/* The `bias` word: below WEFT__BIAS_STREAK, the number of acquisitions in a row
+ * by the thread recorded in `holder` (after its first); the acquisition that
+ * brings it to WEFT__BIAS_STREAK biases the lock to that thread (if the word
+ * is exactly LOCKED then). The other values end the counting for good. */
+#define WEFT__BIAS_STREAK     UINT32_C(16384)
+#define WEFT__BIAS_ON         UINT32_C(0xFFFFFFF0)  /* biased now */
+#define WEFT__BIAS_DONE_FREE  UINT32_C(0xFFFFFFF1)  /* revoked while not held */
+#define WEFT__BIAS_DONE_HELD  UINT32_C(0xFFFFFFF2)  /* revoked while held: now a normal held lock */
+#define WEFT__BIAS_NEVER      UINT32_C(0xFFFFFFFF)  /* biasing unavailable or switched off */
+/* 1 if locks can be biased in this process: membarrier(PRIVATE_EXPEDITED) is
+ * registered and WEFT_LOCK_BIAS is not "0". Decided (and registered) at the
+ * first call. */
+WEFT__HIDDEN_LOCK int weft__lock_bias_enabled(void);
+/* thread.c's fork handlers: prepare waits for a revocation in progress and
+ * holds revocations off until parent/child (lock.c, "Biased mode"). */
+WEFT__HIDDEN_LOCK void weft__lock_fork_prepare(void);
+WEFT__HIDDEN_LOCK void weft__lock_fork_parent(void);
+WEFT__HIDDEN_LOCK void weft__lock_fork_child(void);
 
 /* CPython's Lock.acquire argument rules (weft/lock.h); on WEFT_OK *deadline is 0
  * (poll), WEFT__NS_FOREVER, or -1 (a positive timeout, not yet converted). */

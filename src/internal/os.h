@@ -25,6 +25,13 @@
  *   non-NULL value. Return WEFT_OK, WEFT_EAGAIN or WEFT_ENOMEM.
  * - weft__os_atfork(prepare, parent, child): pthread_atfork. WEFT_OK or WEFT_ENOMEM.
  * - weft__os_yield(): sched_yield.
+ * - weft__os_membarrier_register(): register this process for the asymmetric
+ *   fence below; WEFT_OK if it is usable, WEFT_ENOTSUP if not (not Linux, an old
+ *   kernel, a seccomp filter). Never touches errno.
+ * - weft__os_membarrier(): the fence's heavy side: returns once every other
+ *   running thread of the process has executed a full memory barrier (Linux
+ *   membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)). Only after a successful
+ *   register. Never touches errno.
  */
 #ifndef WEFT_INTERNAL_OS_H
 #define WEFT_INTERNAL_OS_H
@@ -47,6 +54,8 @@ WEFT__OS_HIDDEN int weft__os_key_set(weft__os_key key, const void *value);
 WEFT__OS_HIDDEN int weft__os_atfork(void (*prepare)(void), void (*parent)(void),
                                     void (*child)(void));
 WEFT__OS_HIDDEN void weft__os_yield(void);
+WEFT__OS_HIDDEN int weft__os_membarrier_register(void);
+WEFT__OS_HIDDEN void weft__os_membarrier(void);
 /* Dump on a signal (os-signal.c): install the handler for signo (0: remove it);
  * callback runs on a raw reader thread. WEFT_OK, WEFT_EINVAL, WEFT_ESTATE (another
  * signal is set up), WEFT_EAGAIN/WEFT_ENOMEM. */
