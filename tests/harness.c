@@ -3,6 +3,9 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -65,6 +68,23 @@ void weft_test_sleep(double seconds)
     ts.tv_sec = (time_t)seconds;
     ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
     while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+int weft_test_wait_child(int pid)
+{
+    double dl = weft_test_now() + 20.0 * weft_test_factor();
+    for (;;) {
+        int st;
+        pid_t r = waitpid((pid_t)pid, &st, WNOHANG);
+        if (r == (pid_t)pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        ASSERT(r == 0);
+        if (weft_test_now() > dl) {
+            kill((pid_t)pid, SIGKILL);
+            waitpid((pid_t)pid, &st, 0);
+            return -2;
+        }
+        weft_test_sleep(0.002);   /* polling waitpid: not for ordering */
     }
 }
 

@@ -91,6 +91,9 @@ double weft_test_now(void);
 double weft_test_factor(void);
 /* Sleep (for giving a thread a chance to block; never for ordering). */
 void weft_test_sleep(double seconds);
+/* Wait for child process pid with a watchdog of 20 s (scaled): its exit
+ * status, -1 if a signal killed it, -2 if it hung and was killed. */
+int weft_test_wait_child(int pid);
 /* A timed-out wait waited at least its timeout (exact, minus clock granularity). */
 #define ASSERT_ELAPSED_AT_LEAST(t0, seconds)                                    \
     do {                                                                        \

@@ -13,25 +13,6 @@
 
 static void *ret_arg(void *arg) { return arg; }
 
-/* Wait for the child with a watchdog; returns its exit status (or -1 if it was
- * killed by a signal, -2 if it hung and was killed). */
-static int wait_child(pid_t pid)
-{
-    double dl = weft_test_now() + 20.0 * weft_test_factor();
-    for (;;) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        ASSERT(r == 0);
-        if (weft_test_now() > dl) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -2;
-        }
-        weft_test_sleep(0.002);
-    }
-}
-
 /* What every child checks: it is the main thread, it can start and join a
  * thread, and the registry holds only what it made. Returns an exit code. */
 static int child_checks(weft_thread *forker, weft_thread **others, int nothers)
@@ -88,7 +69,7 @@ TEST(ThreadJoinOnShutdown_test_2_join_in_forked_process)
         int rc = child_checks(main_before, others, 1);
         exit(rc);       /* exit(), not _exit(): the exit rules must not hang */
     }
-    ASSERT_EQ(wait_child(pid), 0);
+    ASSERT_EQ(weft_test_wait_child(pid), 0);
     ASSERT_TRUE(weft_thread_is_alive(t));         /* the parent is unaffected */
     atomic_store(&gate, 1);
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
@@ -124,7 +105,7 @@ TEST(fork_while_registry_lock_is_held)
         pid_t pid = fork();
         ASSERT(pid >= 0);
         if (pid == 0) exit(child_checks(NULL, t, 2));
-        ASSERT_EQ(wait_child(pid), 0);
+        ASSERT_EQ(weft_test_wait_child(pid), 0);
     }
     atomic_store(&spin_stop, 1);
     for (int i = 0; i < 2; i++) {
@@ -146,7 +127,7 @@ static void *fork_in_thread(void *arg)
         if (rc == 0 && weft_thread_is_alive(old_main) && old_main != forker_rec) rc = 30;
         exit(rc);
     }
-    return (void *)(intptr_t)(pid < 0 ? -1 : wait_child(pid));
+    return (void *)(intptr_t)(pid < 0 ? -1 : weft_test_wait_child(pid));
 }
 
 TEST(ThreadTests_test_main_thread_after_fork_from_nonmain_thread)
@@ -176,7 +157,7 @@ static void fork_in_foreign(void *arg, int i)
             rc = 31;
         exit(rc);
     }
-    *(int *)arg = pid < 0 ? -1 : wait_child(pid);
+    *(int *)arg = pid < 0 ? -1 : weft_test_wait_child(pid);
 }
 
 TEST(ThreadTests_test_main_thread_after_fork_from_foreign_thread)
@@ -216,7 +197,7 @@ TEST(ThreadTests_test_is_alive_after_fork)
             weft_thread *others[1] = { t };
             exit(child_checks(NULL, others, 1));
         }
-        ASSERT_EQ(wait_child(pid), 0);
+        ASSERT_EQ(weft_test_wait_child(pid), 0);
         ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
         weft_thread_destroy(t);
     }
@@ -234,7 +215,7 @@ static void *fork_and_check(void *arg)
         int rc = (me && weft_main_thread() == me && weft_active_count() == 1) ? 0 : 40;
         exit(rc);
     }
-    return (void *)(intptr_t)(pid < 0 ? -1 : wait_child(pid));
+    return (void *)(intptr_t)(pid < 0 ? -1 : weft_test_wait_child(pid));
 }
 
 TEST(ThreadJoinOnShutdown_test_reinit_tls_after_fork)
@@ -315,7 +296,7 @@ static void *forker(void *arg)
         pid_t pid = fork();
         ASSERT(pid >= 0);
         if (pid == 0) _exit(child_after_concurrent_fork());
-        int rc = wait_child(pid);
+        int rc = weft_test_wait_child(pid);
         if (rc != 0) weft_test_fail(__FILE__, __LINE__, "fork child exited with %d", rc);
     }
     return NULL;

@@ -960,24 +960,6 @@ static int fork_child_checks(struct forkbias *f)
     return 0;
 }
 
-/* test-fork.c's wait with a watchdog: exit status, -1 killed by a signal, -2 hung. */
-static int wait_child(pid_t pid)
-{
-    double dl = weft_test_now() + 20.0 * weft_test_factor();
-    for (;;) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        ASSERT(r == 0);
-        if (weft_test_now() > dl) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -2;
-        }
-        weft_test_sleep(0.002);   /* polling waitpid: not for ordering */
-    }
-}
-
 TEST(fork_child_can_take_biased_lock)
 {
     int on = setup();
@@ -1009,7 +991,7 @@ TEST(fork_child_can_take_biased_lock)
         fflush(NULL);
         _exit(rc);
     }
-    ASSERT_EQ(wait_child(pid), 0);
+    ASSERT_EQ(weft_test_wait_child(pid), 0);
     /* The parent is unaffected: all three still biased, as before the fork. */
     if (on) {
         assert_biased_free(&f.free_l);
@@ -1057,7 +1039,7 @@ static int run_self(const char *test, const char *const *vars)
     fflush(NULL);
     ASSERT_EQ(posix_spawn(&pid, exe, NULL, NULL, argv, env), 0);
     free(env);
-    int status = wait_child(pid);
+    int status = weft_test_wait_child(pid);
     return status;
 }
 
