@@ -345,13 +345,28 @@ static void try_bias(weft_lock *lock, weft__tid me)
     atomic_store_explicit(&lock->bias, 0, memory_order_relaxed);
 }
 
+/* Take `conv` unless the caller holds it already (fork's prepare handler holds
+ * it; a later prepare handler of the same fork may still touch a biased lock).
+ * Returns whether conv_drop must release it. */
+static int conv_take(void)
+{
+    int slow = 0;
+    if (weft__lock_holder(&conv) == weft__me() && weft__me() != 0) return 0;
+    (void)weft__lock_acquire_raw(&conv, true, WEFT_FOREVER, WEFT__WK_LOCK, &conv, &slow);
+    return 1;
+}
+
+static void conv_drop(int took)
+{
+    if (took) (void)weft__lock_release_raw(&conv);
+}
+
 /* u1-u8 above: make a BIASED lock a normal one. Any thread, any time; returns
  * at once if the word is no longer BIASED. */
 static void unbias(weft_lock *lock)
 {
-    int slow = 0;
     BENIGN(lock);
-    (void)weft__lock_acquire_raw(&conv, true, WEFT_FOREVER, WEFT__WK_LOCK, &conv, &slow);
+    int took = conv_take();
     uint32_t s = atomic_load_explicit(&lock->state, memory_order_acquire);
     if (s & BIASED) {
         /* Nobody else writes a BIASED word: the owner only reads it, other
@@ -366,7 +381,7 @@ static void unbias(weft_lock *lock)
          * owner's critical sections before the next taker's. */
         atomic_store_explicit(&lock->state, v == HELD ? LOCKED : 0, memory_order_release);
     }
-    (void)weft__lock_release_raw(&conv);
+    conv_drop(took);
 }
 
 /* a7 / r5: the owner stored `owned` and then found the word not (only)
@@ -374,11 +389,8 @@ static void unbias(weft_lock *lock)
  * normal) or ended. Wait for its end; return its outcome. */
 static uint32_t revocation_outcome(weft_lock *lock)
 {
-    if (atomic_load_explicit(&lock->state, memory_order_acquire) & BIASED) {
-        int slow = 0;
-        (void)weft__lock_acquire_raw(&conv, true, WEFT_FOREVER, WEFT__WK_LOCK, &conv, &slow);
-        (void)weft__lock_release_raw(&conv);
-    }
+    if (atomic_load_explicit(&lock->state, memory_order_acquire) & BIASED)
+        conv_drop(conv_take());
     (void)atomic_load_explicit(&lock->state, memory_order_acquire);
     if (my_bias == lock) my_bias = NULL;
     return atomic_load_explicit(&lock->bias, memory_order_acquire);
