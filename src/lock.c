@@ -392,7 +392,7 @@ static uint32_t revocation_outcome(weft_lock *lock)
     if (atomic_load_explicit(&lock->state, memory_order_acquire) & BIASED)
         conv_drop(conv_take());
     (void)atomic_load_explicit(&lock->state, memory_order_acquire);
-    if (my_bias == lock) my_bias = NULL;
+    my_bias = NULL;   /* it pointed here (every caller is this lock's owner) */
     return atomic_load_explicit(&lock->bias, memory_order_acquire);
 }
 
@@ -605,6 +605,38 @@ int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
 /* The acquire itself, without the lock-order / statistics instrumentation
  * (lockdbg.c wraps it when that is on). *slow is set to 1 when the acquire did
  * not succeed on its first try (it waited, or tried to). */
+/* a1-a6 for the lock this thread biased last (my_bias == lock): BIAS_TAKEN, or
+ * BIAS_NO and the caller goes the normal way (the word is not BIASED for us, we
+ * hold it already, or a revocation made it a normal free lock). Not forced
+ * inline: acquire() is, into three callers. */
+static inline int owner_acquire(weft_lock *lock)
+{
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    if (__builtin_expect(s == BIASED, 1) && biased_to_me(lock, s) &&
+        atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD &&
+        biased_acquire(lock) == BIAS_TAKEN) {
+        WEFT__HAPPENS_AFTER(lock);
+        return BIAS_TAKEN;
+    }
+    return BIAS_NO;
+}
+
+/* The timed and non-blocking acquire found the word BIASED (s): the owner's
+ * poll of a lock it holds is WEFT_ETIMEDOUT without a revocation; otherwise
+ * take it the biased way (owner) or revoke. WEFT_OK (taken), WEFT_ETIMEDOUT,
+ * or 1: go on with the normal path on a fresh load of the word. */
+static int acquire_biased_word(weft_lock *lock, uint32_t s, weft__ns deadline)
+{
+    if (deadline == 0 && biased_to_me(lock, s) &&
+        atomic_load_explicit(&lock->owned, memory_order_relaxed) == HELD)
+        return WEFT_ETIMEDOUT;
+    if (biased_slow(lock, s, 1) == BIAS_TAKEN) {
+        WEFT__HAPPENS_AFTER(lock);
+        return WEFT_OK;
+    }
+    return 1;
+}
+
 static inline __attribute__((always_inline)) int
 acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
         const void *obj, int *slow)
@@ -613,16 +645,7 @@ acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
     if (blocking && timeout == WEFT_FOREVER) {
         /* The owner of a biased lock: a1-a6 (one TLS compare for everyone
          * else). */
-        if (my_bias == lock) {
-            s = atomic_load_explicit(&lock->state, memory_order_relaxed);
-            if (__builtin_expect(s == BIASED, 1) && biased_to_me(lock, s) &&
-                atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD &&
-                biased_acquire(lock) == BIAS_TAKEN) {
-                WEFT__HAPPENS_AFTER(lock);
-                return WEFT_OK;
-            }
-            s = 0;
-        }
+        if (my_bias == lock && owner_acquire(lock) == BIAS_TAKEN) return WEFT_OK;
         /* The common call, checked first so the fast path is one compare and
          * one CAS 0 -> LOCKED; acquire pairs with the release CAS. */
         if (__builtin_expect(atomic_compare_exchange_strong_explicit(
@@ -643,14 +666,8 @@ acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
     s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     WEFT__CHECK_ALIVE(lock, s);
     if (__builtin_expect(s & BIASED, 0)) {
-        /* The owner polling a biased lock it holds: held, no revocation. */
-        if (deadline == 0 && biased_to_me(lock, s) &&
-            atomic_load_explicit(&lock->owned, memory_order_relaxed) == HELD)
-            return WEFT_ETIMEDOUT;
-        if (biased_slow(lock, s, 1) == BIAS_TAKEN) {
-            WEFT__HAPPENS_AFTER(lock);
-            return WEFT_OK;
-        }
+        rc = acquire_biased_word(lock, s, deadline);
+        if (rc != 1) return rc;
         s = atomic_load_explicit(&lock->state, memory_order_relaxed);
     }
     if (deadline == 0) {
@@ -696,19 +713,23 @@ int weft_lock_acquire(weft_lock *lock, bool blocking, double timeout)
 }
 
 
+/* r1-r4 for the lock this thread biased last: WEFT_OK or WEFT_EPERM, or 1 if the
+ * word is not biased to us (the normal release). Not forced inline. */
+static inline int owner_release(weft_lock *lock)
+{
+    uint32_t s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+    if (!biased_to_me(lock, s)) return 1;
+    if (atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD)
+        return WEFT_EPERM;   /* only its owner holds a biased lock */
+    return biased_release(lock);
+}
+
 static inline __attribute__((always_inline)) int release(weft_lock *lock)
 {
     uint32_t s = LOCKED;
     /* The owner of a biased lock: r1-r4 (one TLS compare for everyone else). */
-    if (my_bias == lock) {
-        s = atomic_load_explicit(&lock->state, memory_order_relaxed);
-        if (biased_to_me(lock, s)) {
-            if (atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD)
-                return WEFT_EPERM;   /* only its owner holds a biased lock */
-            return biased_release(lock);
-        }
-        s = LOCKED;
-    }
+    int rc;
+    if (my_bias == lock && (rc = owner_release(lock)) != 1) return rc;
     WEFT__HAPPENS_BEFORE(lock);
     /* Fast path: one CAS LOCKED -> 0; release publishes our critical section to
      * the next acquirer's acquire CAS. No waiter: nobody to wake. */
@@ -729,10 +750,11 @@ static int release_slow(weft_lock *lock, uint32_t s)
              * lock since): the biased release. Anyone else revokes first, then
              * releases the normal lock, held (by the owner) or not (EPERM). */
             if (biased_to_me(lock, s)) {
-                if (atomic_load_explicit(&lock->owned, memory_order_relaxed) != HELD)
-                    return WEFT_EPERM;
                 my_bias = lock;
-                return biased_release(lock);
+                int rc = owner_release(lock);
+                if (rc != 1) return rc;
+                s = atomic_load_explicit(&lock->state, memory_order_relaxed);
+                continue;   /* revoked meanwhile */
             }
             unbias(lock);
             s = atomic_load_explicit(&lock->state, memory_order_relaxed);

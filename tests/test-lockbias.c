@@ -1102,3 +1102,177 @@ TEST(env_switch_off)
         fprintf(stderr, "note: env_switch_off: biasing is off in this process; only the "
                         "WEFT_LOCK_BIAS=0 child is checked exactly\n");
 }
+
+/* ---- 15: one owner, two biased locks -------------------------------------------------- */
+
+/* The fast paths know only the lock this thread biased last; the other one is
+ * reached through the slow paths' biased branches, which keep the bias. */
+TEST(owner_of_two_biased_locks)
+{
+    int on = setup();
+    weft_lock a, b;
+    fresh(&a);
+    fresh(&b);
+    bias_it(&a, on);
+    bias_it(&b, on);                      /* b is the last one biased */
+
+    ASSERT_OK(weft_lock_acquire(&a, true, WEFT_FOREVER));   /* slow path, biased branch */
+    if (on) assert_biased_held(&a);
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    if (on) assert_biased_held(&b);
+    ASSERT_OK(weft_lock_release(&a));
+    if (on) assert_biased_free(&a);
+    /* Taking b again aims the fast paths at b; a's release of an unlocked lock
+     * then goes through the slow path: WEFT_EPERM, still biased and free. */
+    ASSERT_OK(weft_lock_release(&b));
+    ASSERT_OK(weft_lock_acquire(&b, true, WEFT_FOREVER));
+    ASSERT_RC(weft_lock_release(&a), WEFT_EPERM);
+    if (on) assert_biased_free(&a);
+    ASSERT_OK(weft_lock_release(&b));
+
+    /* Non-blocking and timed acquires by the owner keep the bias: the poll of a
+     * lock it holds fails without revoking. */
+    ASSERT_OK(weft_lock_acquire(&a, false, WEFT_FOREVER));
+    ASSERT_RC(weft_lock_acquire(&a, false, WEFT_FOREVER), WEFT_ETIMEDOUT);
+    ASSERT_RC(weft_lock_acquire(&a, true, 0), WEFT_ETIMEDOUT);
+    if (on) assert_biased_held(&a);
+    ASSERT_OK(weft_lock_release(&a));
+    ASSERT_OK(weft_lock_acquire(&b, true, 0.5));
+    if (on) assert_biased_held(&b);
+    ASSERT_OK(weft_lock_release(&b));
+    if (on) {
+        assert_biased_free(&a);
+        assert_biased_free(&b);
+    }
+    ASSERT_FALSE(weft_lock_locked(&a));
+    ASSERT_FALSE(weft_lock_locked(&b));
+    weft_lock_destroy(&a);
+    weft_lock_destroy(&b);
+}
+
+/* ---- 16: an RLock's inner Lock is biased like any other ---------------------------------- */
+
+struct rb {
+    weft_rlock r;
+    _Atomic int rc, rc2;
+    _Atomic uint32_t count;
+};
+
+static void rlock_take_release(void *p, int i)
+{
+    (void)i;
+    struct rb *x = p;
+    atomic_store(&x->rc, weft_rlock_acquire(&x->r, true, WEFT_FOREVER));
+    atomic_store(&x->count, weft_rlock_recursion_count(&x->r));
+    atomic_store(&x->rc2, weft_rlock_release(&x->r));
+}
+
+TEST(rlock_biased_and_revoked)
+{
+    int on = setup();
+    static struct rb x;
+    memset(&x, 0, sizeof x);
+    weft_rlock_init(&x.r);
+    for (long k = 0; k < 2 * (long)STREAK; k++) {
+        ASSERT_OK(weft_rlock_acquire(&x.r, true, WEFT_FOREVER));
+        ASSERT_OK(weft_rlock_release(&x.r));
+    }
+    if (on) assert_biased_free(&x.r.lock);
+    /* Recursion on the biased inner lock: the inner lock is taken once. */
+    ASSERT_OK(weft_rlock_acquire(&x.r, true, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&x.r, false, WEFT_FOREVER));
+    ASSERT_OK(weft_rlock_acquire(&x.r, true, 0.1));
+    ASSERT_EQ(weft_rlock_recursion_count(&x.r), 3);
+    if (on) assert_biased_held(&x.r.lock);
+    for (int k = 0; k < 3; k++) ASSERT_OK(weft_rlock_release(&x.r));
+    ASSERT_RC(weft_rlock_release(&x.r), WEFT_EPERM);
+    if (on) assert_biased_free(&x.r.lock);
+
+    /* Another thread takes it: revoked "free", a normal RLock from then on. */
+    weft_test_join(weft_test_start(1, rlock_take_release, &x));
+    ASSERT_RC(atomic_load(&x.rc), WEFT_OK);
+    ASSERT_EQ(atomic_load(&x.count), 1);
+    ASSERT_RC(atomic_load(&x.rc2), WEFT_OK);
+    if (on) assert_revoked(&x.r.lock, WEFT__BIAS_DONE_FREE);
+    ASSERT_OK(weft_rlock_acquire(&x.r, true, WEFT_FOREVER));
+    ASSERT_EQ(st_of(&x.r.lock), LOCKED);
+    ASSERT_OK(weft_rlock_release(&x.r));
+    ASSERT_FALSE(weft_rlock_locked(&x.r));
+    weft_rlock_destroy(&x.r);
+}
+
+/* ---- 17: the lock-order checker and the statistics on a biased lock ------------------------ */
+
+TEST(instrumented_biased_lock)
+{
+    int on = setup();
+    ASSERT_OK(weft_debug_lock_order(true));
+    ASSERT_OK(weft_debug_stats_enable(NULL, true));
+    static struct seen s;
+    seen_init(&s);
+    /* The instrumented acquire and release wrap the same paths: the run of
+     * acquisitions biases the lock there too. */
+    bias_it(&s.lock, on);
+    ASSERT_OK(weft_lock_acquire(&s.lock, true, 0.5));
+    ASSERT_RC(weft_lock_acquire(&s.lock, false, WEFT_FOREVER), WEFT_ETIMEDOUT);
+    if (on) assert_biased_held(&s.lock);
+    ASSERT_OK(weft_lock_release(&s.lock));
+    weft_test_join(weft_test_start(1, acquire_snapshot_release, &s));
+    ASSERT_RC(atomic_load(&s.rc), WEFT_OK);
+    ASSERT_RC(atomic_load(&s.rc2), WEFT_OK);
+    if (on) assert_revoked(&s.lock, WEFT__BIAS_DONE_FREE);
+    ASSERT_OK(weft_debug_lock_order(false));
+    ASSERT_OK(weft_debug_stats_enable(NULL, false));
+    weft_lock_destroy(&s.lock);
+}
+
+/* ---- 18: a revocation inside fork's prepare window ----------------------------------------- */
+
+/* fork's prepare handler (weft__lock_fork_prepare) holds the revocations'
+ * lock until parent/child; a prepare handler that runs after weft's, in the
+ * same thread, may still touch a lock biased to another thread. Here the test
+ * plays that thread: the revocation must go through, not wait for itself. */
+static void bias_in_helper(void *p, int i)
+{
+    (void)i;
+    struct seen *s = p;
+    cycles(&s->lock, 2 * (long)STREAK);
+}
+
+TEST(revocation_in_fork_prepare_window)
+{
+    int on = setup();
+    static struct seen s, t;
+    seen_init(&s);
+    seen_init(&t);
+    weft_test_join(weft_test_start(1, bias_in_helper, &s));
+    weft_test_join(weft_test_start(1, bias_in_helper, &t));
+    if (on) assert_biased_free(&s.lock);
+
+    /* A revocation that waited for the lock its own thread holds would be a
+     * self-deadlock the detector reports (after ~100 ms): count reports. */
+    weft_deadlock_mode old = weft_deadlock_get_mode();
+    atomic_store(&cap_count, 0);
+    weft_debug_set_report_hook(capture_hook, NULL);
+    ASSERT_OK(weft_deadlock_set_mode(WEFT_DEADLOCK_REPORT));
+    weft__lock_fork_prepare();
+    ASSERT_OK(weft_lock_acquire(&s.lock, true, WEFT_FOREVER));
+    if (on) assert_revoked(&s.lock, WEFT__BIAS_DONE_FREE);
+    ASSERT_EQ(st_of(&s.lock), LOCKED);
+    ASSERT_OK(weft_lock_release(&s.lock));
+    weft__lock_fork_parent();
+    ASSERT_EQ(atomic_load(&cap_count), 0);
+    weft_debug_set_report_hook(NULL, NULL);
+    ASSERT_OK(weft_deadlock_set_mode(old));
+
+    /* The revocations' lock was left as the prepare handler had it: released
+     * by parent, so the next revocation (another thread's, here this one's
+     * again on t) takes and drops it normally. */
+    ASSERT_OK(weft_lock_acquire(&t.lock, true, WEFT_FOREVER));
+    if (on) assert_revoked(&t.lock, WEFT__BIAS_DONE_FREE);
+    ASSERT_OK(weft_lock_release(&t.lock));
+    ASSERT_EQ(st_of(&s.lock), 0);
+    ASSERT_EQ(st_of(&t.lock), 0);
+    weft_lock_destroy(&s.lock);
+    weft_lock_destroy(&t.lock);
+}
