@@ -13,7 +13,20 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "internal/lock.h"
 #include "weft/debug.h"
+
+/* The lock is at rest: unlocked, nobody marked in its word. A stress run whose
+ * last thread took the lock WEFT__BIAS_STREAK times in a row by itself may end
+ * with the lock biased to that thread (docs/design/lock.md, "Biased mode"):
+ * BIASED with `owned` FREE is at rest too. */
+#define ASSERT_LOCK_AT_REST(l)                                                   \
+    do {                                                                         \
+        uint32_t s_ = atomic_load(&(l)->state);                                  \
+        ASSERT(s_ == 0 || (s_ == WEFT__LOCK_BIASED &&                            \
+                           atomic_load(&(l)->owned) == WEFT__LOCK_OWNED_FREE));  \
+        ASSERT(!weft_lock_locked(l));                                            \
+    } while (0)
 
 /* How many threads weft_debug_dump shows blocked on obj (a Lock, or an RLock):
  * each one has published its wait record, so it is past the fast path and has

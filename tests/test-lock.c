@@ -342,7 +342,7 @@ SLOW_TEST(stress_counter_exact)
     s.nthreads = 8;
     weft_test_join(weft_test_start(8, count_fn, &s));
     ASSERT_EQ(s.counter, 8 * s.iters);
-    ASSERT_EQ(atomic_load(&s.lock.state), 0); /* fully reset: unlocked, no waiter */
+    ASSERT_LOCK_AT_REST(&s.lock); /* fully reset: unlocked, no waiter */
 }
 
 /* Mixed blocking, timed, poll and try acquires. */
@@ -381,7 +381,7 @@ SLOW_TEST(stress_mixed_timeouts_exact)
     for (int i = 0; i < 6; i++) sum += atomic_load(&s.per[i]);
     ASSERT_EQ(s.counter, sum);
     ASSERT_GE(sum, 6 * (s.iters / 4)); /* every blocking acquire succeeded */
-    ASSERT_EQ(atomic_load(&s.lock.state), 0);
+    ASSERT_LOCK_AT_REST(&s.lock);
 }
 
 /* Fairness: threads hammer the lock for a fixed time, holding it a little; every
@@ -442,7 +442,7 @@ SLOW_TEST(stress_fairness_every_thread_progresses)
     }
     printf("fairness: %d threads, 1 s, total %ld, min %ld, max %ld\n", N, sum, mn, mx);
     ASSERT_GT(mn, 0);
-    ASSERT_EQ(atomic_load(&f.lock.state), 0);
+    ASSERT_LOCK_AT_REST(&f.lock);
 }
 
 /* Go's TestMutexFairness, sharpened: a hog holds the lock ~100 us and re-takes
@@ -487,7 +487,7 @@ SLOW_TEST(stress_fairness_hog_cannot_starve_waiter)
     printf("victim: 10 acquisitions in %.3f s, worst wait %.3f ms\n",
            weft_test_now() - t0, h.worst * 1e3);
     ASSERT_ELAPSED_AT_MOST(t0, 5);
-    ASSERT_EQ(atomic_load(&h.lock.state), 0);
+    ASSERT_LOCK_AT_REST(&h.lock);
 }
 
 /* ---- WEFT_DEBUG: use after destroy aborts with file, line, function, address ---- */
@@ -588,7 +588,7 @@ SLOW_TEST(stress_release_by_other_thread_exact)
     bool held = weft_lock_locked(&s.l);
     ASSERT_EQ(consumed, held ? releases : releases - 1);
     if (held) ASSERT_OK(weft_lock_release(&s.l));
-    ASSERT_EQ(atomic_load(&s.l.state), 0);
+    ASSERT_LOCK_AT_REST(&s.l);
 }
 
 /* errno is never touched: not by the fast paths, not by a timed-out wait, not by

@@ -394,7 +394,7 @@ SLOW_TEST(stress_counter_exact)
     weft_test_join(weft_test_start(6, rcount_fn, &s));
     ASSERT_EQ(s.counter, 6 * s.iters);
     ASSERT_FALSE(weft_rlock_locked(&s.r));
-    ASSERT_EQ(atomic_load(&s.r.lock.state), 0);
+    ASSERT_LOCK_AT_REST(&s.r.lock);
     ASSERT_EQ(atomic_load(&s.r.owner), 0);
 }
 
