@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lock.c: Python's threading.Lock on one 32-bit word (plus a debug holder id) and
- * internal/wait.h.
+ * internal/wait.h, with a biased mode (two more words: "Biased mode" below).
  *
  * State word (docs/design/lock.md; constants in internal/lock.h)
  * --------------------------------------------------------------
@@ -11,6 +11,9 @@
  *   bit 2  STARVING   one waiter (the "starver") has waited longer than
  *                     STARVE_NS: while it is set nobody else takes the lock, free
  *                     or not, so the next release lets the starver have it
+ *   bit 3  BIASED     biased mode: the word is BIASED (or BIASED|REVOKE while
+ *                     a revocation runs) and `owned` says whether it is held
+ *   bit 4  REVOKE     a revocation of the bias is in progress
  *
  * 0 is "unlocked, nobody waiting", so a zero-filled struct is a valid lock. The
  * word counts nobody: a thread that takes the free lock with the fast CAS
@@ -35,9 +38,11 @@
  * the late store can leave the first thread's id until the next taker stores
  * its own.
  *
- * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder check (one TLS
- * load, one load, usually no store); release is one CAS LOCKED -> 0. Both
- * first test one global word (weft__lockdbg_flags, 0 unless the lock-order
+ * Fast paths: acquire is one CAS 0 -> LOCKED plus the holder check and the
+ * run count (one TLS load, two loads, a store while counting); release is one
+ * CAS LOCKED -> 0. Both first compare the lock with the thread's last biased
+ * lock (one TLS compare; the owner's biased paths if equal) and test one
+ * global word (weft__lockdbg_flags, 0 unless the lock-order
  * checker or the statistics are on: lockdbg.c) with a relaxed load. Anything
  * else (sleepers, starvation, a poisoned word in WEFT_DEBUG builds) goes to the
  * slow paths.

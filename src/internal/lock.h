@@ -95,8 +95,9 @@ WEFT__HIDDEN_LOCK void weft__lock_fork_child(void);
 WEFT__HIDDEN_LOCK int weft__lock_acquire_args(bool blocking, double timeout, int64_t *deadline);
 
 /* The poison a destroyed object's state word holds in WEFT_DEBUG builds. For a
- * Lock it has LOCKED, CONTENDED and STARVING set plus bits no lock state uses,
- * so both fast CASes fail on it and the slow paths' check sees it. */
+ * Lock it has LOCKED, CONTENDED, STARVING and BIASED set plus bits no lock state
+ * uses, so both fast CASes fail on it, the owner's biased checks (a word that
+ * is exactly BIASED) reject it, and the slow paths' check sees it. */
 #define WEFT__POISON UINT32_C(0xDE57F00F)
 
 #ifdef WEFT_DEBUG
