@@ -38,7 +38,8 @@ WEFT_BEGIN_DECLS
  *
  * Biased mode (docs/design/lock.md): a Lock that one thread has taken 16,384
  * times in a row becomes biased to it, and that thread then takes and releases
- * it without an atomic read-modify-write (about 4x glibc's mutex uncontended).
+ * it without an atomic read-modify-write (2.4-3.8x glibc's mutex uncontended on
+ * the 2-core machine of bench/README.md).
  * The first time another thread acquires or releases it, that thread revokes
  * the bias for good, which costs one membarrier(2) system call (microseconds;
  * it interrupts the CPUs running this process's threads): at most once per
