@@ -12,8 +12,8 @@
  * behavioural checks (return codes, locked(), counts); only the checks of the
  * bias words are skipped, with a note on stderr.
  *
- * Threads are ordered with handshakes: joins, atomics the waiting side polls
- * with sched_yield, and "N threads are blocked on the lock" from the debug dump
+ * Threads are ordered with handshakes: joins, flags the waiting side polls
+ * and then sleeps on (spin_until/turn_set), and "N threads are blocked on the lock" from the debug dump
  * (lock-test-util.h). No sleep orders anything; timing checks are lower bounds
  * (exact) and scaled upper bounds. */
 #include "harness.h"
@@ -125,17 +125,40 @@ static void bias_it(weft_lock *l, int on)
     }
 }
 
-/* Poll *v with sched_yield until it equals want: the handshake between two
- * threads that take turns. Fails after 30 s (scaled). */
+/* The handshake between threads that take turns: spin_until waits until *v
+ * equals want, turn_set stores a value and wakes the waiters. The waiter polls
+ * briefly, then sleeps on a condition variable (not sched_yield: on a loaded
+ * machine, CI's stress-ng run with 4 CPU hogs on 2 cores, a yield can give the
+ * CPU away for a whole time slice, and never_biased_when_shared's 49,152 turns
+ * took 21-91 s that way, against a 120 s limit). Fails after 30 s (scaled). */
+static pthread_mutex_t turn_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_c = PTHREAD_COND_INITIALIZER;
+static void turn_set(_Atomic int *v, int val)
+{
+    pthread_mutex_lock(&turn_m);
+    atomic_store(v, val);
+    pthread_cond_broadcast(&turn_c);
+    pthread_mutex_unlock(&turn_m);
+}
 static void spin_until(_Atomic int *v, int want)
 {
+    for (int k = 0; k < 1000; k++)
+        if (atomic_load(v) == want) return;
     double dl = weft_test_now() + 30 * weft_test_factor();
-    for (unsigned k = 1; atomic_load(v) != want; k++) {
-        if ((k & 1023) == 0 && weft_test_now() > dl)
-            weft_test_fail(__FILE__, __LINE__, "handshake: waited 30 s for %d (at %d)", want,
-                           atomic_load(v));
-        sched_yield();
+    pthread_mutex_lock(&turn_m);
+    while (atomic_load(v) != want) {
+        if (weft_test_now() > dl) {
+            int at = atomic_load(v);
+            pthread_mutex_unlock(&turn_m);
+            weft_test_fail(__FILE__, __LINE__, "handshake: waited 30 s for %d (at %d)", want, at);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;   /* re-check the deadline every 0.1 s */
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait(&turn_c, &turn_m, &ts);
     }
+    pthread_mutex_unlock(&turn_m);
 }
 
 /* What a helper thread saw, read by the main thread after the join. */
@@ -262,7 +285,7 @@ static void alternate(struct alt *a, int me)
         if (a->on && b < STREAK) ASSERT_LE(b, 2); /* the run restarted at this thread */
         ASSERT_OK(weft_lock_release(&a->lock));
         atomic_fetch_add(&a->taken[me], 1);
-        atomic_store(&a->turn, 1 - me);
+        turn_set(&a->turn, 1 - me);
     }
 }
 
@@ -759,7 +782,7 @@ SLOW_TEST(stress_conversion_races)
          * owner's loop (held or not). */
         weft_test_threads *ts = weft_test_start(K, conv_other, &c);
         long mine = 0;
-        atomic_store(&c.go, 1);
+        turn_set(&c.go, 1);
         while (atomic_load(&c.done) < K) {
             ASSERT_OK(weft_lock_acquire(&c.lock, true, WEFT_FOREVER));
             c.counter++;
@@ -887,7 +910,7 @@ static void fork_helper(void *p, int i)
     cycles(&f->free_l, 2 * (long)STREAK);
     cycles(&f->held_l, 2 * (long)STREAK);
     ASSERT_OK(weft_lock_acquire(&f->held_l, true, WEFT_FOREVER));
-    atomic_store(&f->phase, 1);
+    turn_set(&f->phase, 1);
     spin_until(&f->phase, 2);
     ASSERT_OK(weft_lock_release(&f->held_l));
 }
@@ -998,7 +1021,7 @@ TEST(fork_child_can_take_biased_lock)
         assert_biased_held(&f.held_l);
         assert_biased_free(&f.mine_l);
     }
-    atomic_store(&f.phase, 2);
+    turn_set(&f.phase, 2);
     weft_test_join(ts);
     ASSERT_FALSE(weft_lock_locked(&f.held_l));
     cycles(&f.mine_l, 10);
