@@ -23,6 +23,10 @@
  *                   if we set STARVING, s = want; weft__wait(word, s); an
  *                   ETIMEDOUT return sets give_up; then s = 0, a guess the
  *                   next TAKE's CAS corrects.
+ *     A wait that returned at once may be followed by a nap (lock.c,
+ *     "Backoff": after two in a row, a waiter that is not the starver sleeps
+ *     20 us off the word before its next turn): a pause between two turns of
+ *     the loop, which the interleavings here already include; not modelled.
  *     Thread 2 may also give up after the mark without waiting (what the
  *     deadlock detector's WEFT_EDEADLK does in a wait without deadline:
  *     give_up, s = load), so one thread covers both ways of leaving.

@@ -90,6 +90,14 @@ WEFT__HIDDEN_LOCK void weft__lock_fork_prepare(void);
 WEFT__HIDDEN_LOCK void weft__lock_fork_parent(void);
 WEFT__HIDDEN_LOCK void weft__lock_fork_child(void);
 
+/* The slow acquire's backoff (lock.c, "Backoff"): after WEFT__LOCK_NAP_AFTER
+ * weft__wait returns in a row that did not sleep (WEFT__WAIT_CHANGED), a waiter
+ * that is not the starver naps weft__lock_nap_length(deadline, now) ns:
+ * WEFT__LOCK_NAP_NS, or what is left before a finite deadline (<= 0: no nap). */
+#define WEFT__LOCK_NAP_AFTER  2
+#define WEFT__LOCK_NAP_NS     INT64_C(20000)
+WEFT__HIDDEN_LOCK int64_t weft__lock_nap_length(int64_t deadline, int64_t now);
+
 /* CPython's Lock.acquire argument rules (weft/lock.h); on WEFT_OK *deadline is 0
  * (poll), WEFT__NS_FOREVER, or -1 (a positive timeout, not yet converted). */
 WEFT__HIDDEN_LOCK int weft__lock_acquire_args(bool blocking, double timeout, int64_t *deadline);

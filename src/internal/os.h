@@ -25,6 +25,9 @@
  *   non-NULL value. Return WEFT_OK, WEFT_EAGAIN or WEFT_ENOMEM.
  * - weft__os_atfork(prepare, parent, child): pthread_atfork. WEFT_OK or WEFT_ENOMEM.
  * - weft__os_yield(): sched_yield.
+ * - weft__os_nap(ns): sleep for about ns nanoseconds (more: the OS rounds up,
+ *   Linux adds the thread's timer slack, 50 us by default; less if a signal
+ *   interrupts it). Never touches errno.
  * - weft__os_membarrier_register(): register this process for the asymmetric
  *   fence below; WEFT_OK if it is usable, WEFT_ENOTSUP if not (not Linux, an old
  *   kernel, a seccomp filter). Never touches errno.
@@ -54,6 +57,7 @@ WEFT__OS_HIDDEN int weft__os_key_set(weft__os_key key, const void *value);
 WEFT__OS_HIDDEN int weft__os_atfork(void (*prepare)(void), void (*parent)(void),
                                     void (*child)(void));
 WEFT__OS_HIDDEN void weft__os_yield(void);
+WEFT__OS_HIDDEN void weft__os_nap(int64_t ns);
 WEFT__OS_HIDDEN int weft__os_membarrier_register(void);
 WEFT__OS_HIDDEN void weft__os_membarrier(void);
 /* Dump on a signal (os-signal.c): install the handler for signo (0: remove it);

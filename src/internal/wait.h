@@ -17,9 +17,14 @@
  *   or until the monotonic clock reaches deadline (WEFT__NS_FOREVER: no deadline).
  *   If *addr != expected it returns at once. It may also return spuriously, at any
  *   time, for no reason: every caller re-reads its state word and loops.
- *   Returns WEFT_ETIMEDOUT if it returned because the deadline had passed, else
- *   WEFT_OK (woken, value changed, or spurious). Never returns early with
+ *   Returns WEFT_ETIMEDOUT if it returned because the deadline had passed;
+ *   WEFT__WAIT_CHANGED if it returned at once because *addr != expected at its
+ *   check (it did not sleep: the word changed after the caller read it);
+ *   else WEFT_OK (woken, or spurious). Never returns early with
  *   WEFT_ETIMEDOUT: when it says the deadline passed, weft__now() >= deadline.
+ *   Callers that only care about the deadline compare with WEFT_ETIMEDOUT; the
+ *   Lock's slow path counts WEFT__WAIT_CHANGED returns in a row (lock.c,
+ *   "Backoff").
  *   Never touches errno. Never allocates. Never fails otherwise.
  *
  * weft__wake(addr, n)
@@ -46,6 +51,9 @@
 #include "internal/clock.h"
 
 #define WEFT__WAKE_ALL INT_MAX
+
+/* weft__wait's return when the word differed from expected at its check. */
+#define WEFT__WAIT_CHANGED 1
 
 #define WEFT__HIDDEN __attribute__((visibility("hidden")))
 

@@ -54,6 +54,7 @@ int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns de
     errno = saved;
     if (r == -1 && e == ETIMEDOUT)
         return weft__now() >= deadline ? WEFT_ETIMEDOUT : WEFT_OK;
+    if (r == -1 && e == EAGAIN) return WEFT__WAIT_CHANGED;   /* *addr != expected */
     return WEFT_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal/os.h"
@@ -135,5 +136,14 @@ void weft__os_yield(void)
 {
     volatile int saved = errno;
     sched_yield();
+    errno = saved;
+}
+
+void weft__os_nap(int64_t ns)
+{
+    if (ns <= 0) return;
+    volatile int saved = errno;
+    struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+    nanosleep(&ts, NULL);
     errno = saved;
 }

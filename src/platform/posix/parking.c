@@ -138,7 +138,7 @@ int weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns de
     if (atomic_load_explicit(addr, memory_order_acquire) != expected) {
         pthread_mutex_unlock(&b->mu);
         errno = saved;
-        return WEFT_OK;
+        return WEFT__WAIT_CHANGED;
     }
     struct parked node = { (const void *)addr, 0, b->head };
     b->head = &node;
