@@ -65,8 +65,8 @@
  * many wakes per second, and 13-17 Mops/s (glibc's mutex and the textbook lock
  * do the same). So after NAP_AFTER such returns in a row a waiter naps NAP_NS
  * (weft__os_nap) off the word, then goes round the loop again: meanwhile the
- * holder runs alone with no system call (2 threads: 41-50 Mops/s, about
- * 16,000 futex calls a second instead of 2 million). The nap is a pause
+ * holder runs alone with no system call (2 threads: 41-48 Mops/s, about
+ * 70,000 futex calls a second instead of 2.2 million). The nap is a pause
  * between two turns of the loop, so no wakeup can be lost by it: a CONTENDED
  * mark it leaves behind costs one wake for nobody, and the napper marks again
  * before it sleeps. The starver never naps (the lock is reserved for it, so

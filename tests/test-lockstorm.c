@@ -255,7 +255,8 @@ TEST(starver_does_not_nap)
     struct waiter a = { &l, WEFT_FOREVER, -1, 0 };
     weft_test_threads *ts = weft_test_start(1, waiter_body, &a);
     await_count(&w.real, 1);          /* it is sleeping (or about to) */
-    weft_test_sleep(0.003);           /* > STARVE_NS (1 ms) of waiting: a lower bound */
+    /* sleep-ok: not for ordering; the wait must last > STARVE_NS (1 ms) */
+    weft_test_sleep(0.003);
     atomic_store(&w.fake, 4);
     /* Wake it without releasing: it goes round, finds the lock held, marks
      * STARVING and waits again; those waits get the four CHANGED answers. Wake

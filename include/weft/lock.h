@@ -45,7 +45,15 @@ WEFT_BEGIN_DECLS
  * it interrupts the CPUs running this process's threads): at most once per
  * lock. Behaviour (Python's semantics, return codes, deadlock detection) is the
  * same in both modes. WEFT_LOCK_BIAS=0 in the environment (read once) keeps
- * every Lock in normal mode; so does a system without membarrier. */
+ * every Lock in normal mode; so does a system without membarrier.
+ *
+ * Contention: a waiter sleeps on the word (futex) and is woken by a release.
+ * While the holder releases and re-takes the lock faster than a system call
+ * reaches the kernel, a waiter's sleeps return at once; after two of those in a
+ * row it naps about 20 us (plus the thread's timer slack) before trying again,
+ * so the holder runs without system calls meanwhile (3.4x glibc's mutex with 2
+ * threads on that machine). A waiter that has waited 1 ms reserves the lock
+ * for itself and no longer naps: no waiter starves. */
 typedef struct weft_lock {
     WEFT_ATOMIC(uint32_t) state;
     WEFT_ATOMIC(uint32_t) holder;  /* who took it last (deadlock detection, dumps); 0: nobody */
