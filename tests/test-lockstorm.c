@@ -124,6 +124,26 @@ static void waiter_body(void *p, int i)
     if (a->rc == WEFT_OK) ASSERT_OK(weft_lock_release(a->lock));
 }
 
+/* A lock held by the caller, whose waits the wrapper watches. */
+static void hold_and_watch(weft_lock *l)
+{
+    weft_lock_init(l);
+    ASSERT_OK(weft_lock_acquire(l, true, WEFT_FOREVER));
+    watch(&l->state);
+}
+
+/* One waiter with a timeout on l; joined; the watch ends. It must time out
+ * after at least the timeout (l stays held). */
+static void run_timed_waiter(weft_lock *l, double timeout)
+{
+    struct waiter a = { l, timeout, -1, 0 };
+    weft_test_join(weft_test_start(1, waiter_body, &a));
+    atomic_store(&w.word, NULL);
+    ASSERT_RC(a.rc, WEFT_ETIMEDOUT);
+    ASSERT_GE(a.took, timeout);
+    ASSERT_LE(a.took, timeout + 5.0 * weft_test_factor());
+}
+
 /* Poll until *v >= want (the other thread is running through the wrapper). */
 static void await_count(_Atomic int *v, int want)
 {
@@ -153,9 +173,7 @@ TEST(nap_length_is_cut_at_the_deadline)
 TEST(waiter_naps_after_waits_that_return_at_once)
 {
     weft_lock l;
-    weft_lock_init(&l);
-    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
-    watch(&l.state);
+    hold_and_watch(&l);
     atomic_store(&w.fake, 6);
     struct waiter a = { &l, WEFT_FOREVER, -1, 0 };
     weft_test_threads *ts = weft_test_start(1, waiter_body, &a);
@@ -182,18 +200,11 @@ TEST(waiter_naps_after_waits_that_return_at_once)
 TEST(nap_is_cut_at_a_timed_acquires_deadline)
 {
     weft_lock l;
-    weft_lock_init(&l);
-    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
-    watch(&l.state);
+    hold_and_watch(&l);
     atomic_store(&w.fake, 2);
     atomic_store(&w.stall_at, 2);
     atomic_store(&w.stall_ns, 2000);
-    const double timeout = 0.005;
-    struct waiter a = { &l, timeout, -1, 0 };
-    weft_test_join(weft_test_start(1, waiter_body, &a));
-    atomic_store(&w.word, NULL);
-    ASSERT_RC(a.rc, WEFT_ETIMEDOUT);
-    ASSERT_GE(a.took, timeout);
+    run_timed_waiter(&l, 0.005);
     ASSERT_EQ(atomic_load(&w.faked), 2);
     int naps = atomic_load(&w.naps);
     ASSERT_EQ(naps, atomic_load(&w.due));
@@ -218,17 +229,9 @@ TEST(nap_is_cut_at_a_timed_acquires_deadline)
 TEST(timed_waiter_naps_within_its_timeout)
 {
     weft_lock l;
-    weft_lock_init(&l);
-    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
-    watch(&l.state);
+    hold_and_watch(&l);
     atomic_store(&w.fake_to_deadline, 1);
-    const double timeout = 0.02;
-    struct waiter a = { &l, timeout, -1, 0 };
-    weft_test_join(weft_test_start(1, waiter_body, &a));
-    atomic_store(&w.word, NULL);
-    ASSERT_RC(a.rc, WEFT_ETIMEDOUT);
-    ASSERT_GE(a.took, timeout);
-    ASSERT_LE(a.took, timeout + 5.0 * weft_test_factor());
+    run_timed_waiter(&l, 0.02);
     int naps = atomic_load(&w.naps);
     ASSERT_EQ(naps, atomic_load(&w.due));
     ASSERT_EQ(atomic_load(&w.naps_past), 0);
@@ -249,9 +252,7 @@ TEST(timed_waiter_naps_within_its_timeout)
 TEST(starver_does_not_nap)
 {
     weft_lock l;
-    weft_lock_init(&l);
-    ASSERT_OK(weft_lock_acquire(&l, true, WEFT_FOREVER));
-    watch(&l.state);
+    hold_and_watch(&l);
     struct waiter a = { &l, WEFT_FOREVER, -1, 0 };
     weft_test_threads *ts = weft_test_start(1, waiter_body, &a);
     await_count(&w.real, 1);          /* it is sleeping (or about to) */
