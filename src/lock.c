@@ -72,7 +72,9 @@
  * before it sleeps. The starver never naps (the lock is reserved for it, so
  * its waits do sleep), and a waiter that naps keeps its starvation clock: it
  * becomes the starver after STARVE_NS like any other. A nap is cut short at a
- * timed acquire's deadline.
+ * timed acquire's deadline, and a timed waiter whose wait returned at once
+ * after its deadline leaves then (its waits would never reach the kernel's
+ * timeout while the word keeps changing).
  *
  * Release: clear LOCKED and CONTENDED in one CAS; then, if CONTENDED was set,
  * wake one sleeper, or every sleeper if STARVING is set (the starver must be
@@ -611,6 +613,8 @@ static int acquire_slow(weft_lock *lock, weft__ns deadline, enum weft__wk kind,
         int w = weft__wait(&lock->state, s, until);
         if (w == WEFT_ETIMEDOUT && until >= deadline) give_up = WEFT_ETIMEDOUT;
         if (w != WEFT__WAIT_CHANGED) missed = 0;
+        else if (deadline != WEFT__NS_FOREVER && weft__now() >= deadline)
+            give_up = WEFT_ETIMEDOUT;   /* a wait that cannot sleep cannot time out */
         else if (++missed >= NAP_AFTER && !starver) missed = nap(deadline);
         /* Most wakes find the lock free with nothing else in the word: try
          * that first (one CAS instead of a load and a CAS). */

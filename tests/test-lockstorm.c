@@ -40,6 +40,7 @@ static struct {
     _Atomic(const void *) word;   /* the lock word whose waits are watched */
     _Atomic int fake;             /* this many more waits answer CHANGED at once */
     _Atomic int fake_to_deadline; /* then: answer CHANGED until the wait's deadline */
+    _Atomic int fake_always;      /* or: answer CHANGED, deadline or not */
     _Atomic int stall_at;         /* the faked answer (1, 2, ...) given only when ... */
     _Atomic int64_t stall_ns;     /* ... the wait's deadline is this close */
     _Atomic int faked, real;      /* waits answered by the wrapper / by the backend */
@@ -80,7 +81,8 @@ int __wrap_weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft
     int rc;
     if ((left > 0 && atomic_compare_exchange_strong(&w.fake, &left, left - 1)) ||
         (left <= 0 && atomic_load(&w.fake_to_deadline) && deadline != WEFT__NS_FOREVER &&
-         now < deadline)) {
+         now < deadline) ||
+        (left <= 0 && atomic_load(&w.fake_always))) {
         rc = WEFT__WAIT_CHANGED;
         if (atomic_fetch_add(&w.faked, 1) + 1 == atomic_load(&w.stall_at) &&
             deadline != WEFT__NS_FOREVER) {
@@ -243,6 +245,23 @@ TEST(timed_waiter_naps_within_its_timeout)
      * napped, then (as the starver) took only faked answers without napping. */
     ASSERT_GT(atomic_load(&w.faked), 0);
     if (atomic_load(&w.faked) > atomic_load(&w.starving_faked) + 1) ASSERT_GT(naps, 0);
+    ASSERT_OK(weft_lock_release(&l));
+    ASSERT_LOCK_AT_REST(&l);
+}
+
+/* A timed waiter whose waits keep answering CHANGED after its deadline (the
+ * holder re-takes the lock faster than a wait reaches the kernel, forever):
+ * its waits never time out in the kernel, so it leaves on its own clock. */
+TEST(timed_waiter_leaves_when_its_waits_never_sleep)
+{
+    weft_lock l;
+    hold_and_watch(&l);
+    atomic_store(&w.fake_always, 1);
+    run_timed_waiter(&l, 0.01);
+    int naps = atomic_load(&w.naps), real = atomic_load(&w.real);
+    ASSERT_EQ(real, 0);                      /* every wait was answered CHANGED */
+    ASSERT_EQ(naps, atomic_load(&w.due));
+    ASSERT_EQ(atomic_load(&w.naps_past), 0);
     ASSERT_OK(weft_lock_release(&l));
     ASSERT_LOCK_AT_REST(&l);
 }
