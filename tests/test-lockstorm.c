@@ -47,6 +47,7 @@ static struct {
     _Atomic int starving_faked;   /* faked answers to the starver (STARVING expected) */
     /* the rule, replayed by the wrapper: */
     _Atomic int missed, due;      /* CHANGED answers in a row; naps the rule asks for */
+    _Atomic int last_due;         /* the latest answer made a nap due */
     _Atomic int64_t last_deadline, last_wait_at;
     /* the naps taken: */
     _Atomic int naps, naps_full, naps_past;   /* all / of NAP_NS / past the deadline */
@@ -62,13 +63,30 @@ static void watch(const void *word)
 
 static void replay(int rc, uint32_t expected)
 {
+    atomic_store(&w.last_due, 0);
     if (rc != WEFT__WAIT_CHANGED) {
         atomic_store(&w.missed, 0);
     } else if (atomic_fetch_add(&w.missed, 1) + 1 >= WEFT__LOCK_NAP_AFTER &&
                !(expected & WEFT__LOCK_STARVING)) {
         atomic_store(&w.missed, 0);
         atomic_fetch_add(&w.due, 1);
+        atomic_store(&w.last_due, 1);
     }
+}
+
+/* The naps of a timed waiter follow the rule, except that a CHANGED answer
+ * the waiter reads after its deadline ends the acquire instead (lock.c: it
+ * leaves with WEFT_ETIMEDOUT): if that answer was the waiter's last and made a
+ * nap due, the nap is rightly missing. Which way it went depends on when the
+ * waiter read the clock, so both are accepted. Returns the naps taken. */
+static int assert_timed_naps_follow_rule(void)
+{
+    int naps = atomic_load(&w.naps), due = atomic_load(&w.due);
+    if (naps != due) {
+        ASSERT_EQ(naps, due - 1);
+        ASSERT(atomic_load(&w.last_due));
+    }
+    return naps;
 }
 
 int __wrap_weft__wait(const WEFT_ATOMIC(uint32_t) *addr, uint32_t expected, weft__ns deadline)
@@ -206,14 +224,28 @@ TEST(nap_is_cut_at_a_timed_acquires_deadline)
     atomic_store(&w.fake, 2);
     atomic_store(&w.stall_at, 2);
     atomic_store(&w.stall_ns, 2000);
-    run_timed_waiter(&l, 0.005);
-    ASSERT_EQ(atomic_load(&w.faked), 2);
-    int naps = atomic_load(&w.naps);
-    ASSERT_EQ(naps, atomic_load(&w.due));
-    if (atomic_load(&w.starving_faked) == 0) {
-        ASSERT_EQ(naps, 1);
+    run_timed_waiter(&l, 0.05);
+    int faked = atomic_load(&w.faked);
+    int naps = assert_timed_naps_follow_rule();
+    if (faked == 1) {
+        /* Very slow runs (valgrind): the deadline had passed by the first
+         * answer, which therefore ended the acquire. */
+        fprintf(stderr, "note: the deadline passed before the first answer\n");
+        ASSERT_EQ(naps, 0);
+        ASSERT_EQ(atomic_load(&w.real), 0);
+        ASSERT_OK(weft_lock_release(&l));
+        return;
+    }
+    ASSERT_EQ(faked, 2);
+    if (atomic_load(&w.starving_faked) == 0 && naps == 1) {
         int64_t len = atomic_load(&w.nap_min);
         ASSERT_LE(len, 2000);
+        ASSERT_EQ(atomic_load(&w.real), 1);   /* then its next wait timed out */
+    } else if (atomic_load(&w.starving_faked) == 0) {
+        /* Preempted within those 2 us: it read the clock after its deadline
+         * and left at the second answer (no further wait). */
+        fprintf(stderr, "note: the waiter read its deadline as passed at the second answer\n");
+        ASSERT_EQ(atomic_load(&w.real), 0);
     } else {
         /* Slow runs (valgrind): 1 ms went by before the second answer, so the
          * waiter was the starver by then and must not nap. */
@@ -234,8 +266,7 @@ TEST(timed_waiter_naps_within_its_timeout)
     hold_and_watch(&l);
     atomic_store(&w.fake_to_deadline, 1);
     run_timed_waiter(&l, 0.02);
-    int naps = atomic_load(&w.naps);
-    ASSERT_EQ(naps, atomic_load(&w.due));
+    int naps = assert_timed_naps_follow_rule();
     ASSERT_EQ(atomic_load(&w.naps_past), 0);
     if (naps > 0) {
         int64_t len = atomic_load(&w.nap_min);
@@ -258,9 +289,9 @@ TEST(timed_waiter_leaves_when_its_waits_never_sleep)
     hold_and_watch(&l);
     atomic_store(&w.fake_always, 1);
     run_timed_waiter(&l, 0.01);
-    int naps = atomic_load(&w.naps), real = atomic_load(&w.real);
+    int real = atomic_load(&w.real);
     ASSERT_EQ(real, 0);                      /* every wait was answered CHANGED */
-    ASSERT_EQ(naps, atomic_load(&w.due));
+    (void)assert_timed_naps_follow_rule();
     ASSERT_EQ(atomic_load(&w.naps_past), 0);
     ASSERT_OK(weft_lock_release(&l));
     ASSERT_LOCK_AT_REST(&l);
