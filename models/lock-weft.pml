@@ -27,6 +27,8 @@
  *     "Backoff": after two in a row, a waiter that is not the starver sleeps
  *     20 us off the word before its next turn): a pause between two turns of
  *     the loop, which the interleavings here already include; not modelled.
+ *     A timed waiter whose wait returned at once after its deadline leaves:
+ *     thread 2 may set give_up after any return of its wait.
  *     Thread 2 may also give up after the mark without waiting (what the
  *     deadlock detector's WEFT_EDEADLK does in a wait without deadline:
  *     give_up, s = load), so one thread covers both ways of leaving.
@@ -247,6 +249,9 @@ active [NPROC] proctype T() {
            :: _pid == 2 ->
               if
               :: WAIT_TIMED(to); give_up = to; to = false; s = 0
+              :: WAIT_TIMED(to); give_up = true; to = false; s = 0
+                 /* the wait returned (at once, woken or spuriously) with
+                    the deadline passed: leave (lock.c, "Backoff") */
               :: give_up = true; s = lk        /* WEFT_EDEADLK before the wait */
               fi
            :: else -> fwait(lk, WORD, s); s = 0
