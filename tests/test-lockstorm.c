@@ -5,7 +5,8 @@
  * WEFT__WAIT_CHANGED: the holder released and re-took the lock before the
  * kernel compared the word) naps WEFT__LOCK_NAP_NS off the word after
  * WEFT__LOCK_NAP_AFTER such returns in a row; the starver never naps; a nap is
- * cut short at a timed acquire's deadline.
+ * cut short at a timed acquire's deadline; a timed waiter that gets such a
+ * return after its deadline leaves with WEFT_ETIMEDOUT.
  *
  * Real contention makes those returns only by chance, so this program is
  * linked with --wrap=weft__wait,--wrap=weft__os_nap (tests/CMakeLists.txt):
