@@ -165,6 +165,24 @@ static void run_timed_waiter(weft_lock *l, double timeout)
     ASSERT_LE(a.took, timeout + 5.0 * weft_test_factor());
 }
 
+/* A held lock whose waits answer CHANGED in the given mode (fake_to_deadline
+ * or fake_always), and one timed waiter on it (run_timed_waiter). */
+static void run_timed_storm(weft_lock *l, _Atomic int *mode, double timeout)
+{
+    hold_and_watch(l);
+    atomic_store(mode, 1);
+    run_timed_waiter(l, timeout);
+}
+
+/* Every nap stayed within the deadline of the wait before it; the caller
+ * releases l, which is then at rest. */
+static void no_nap_past_deadline_then_release(weft_lock *l)
+{
+    ASSERT_EQ(atomic_load(&w.naps_past), 0);
+    ASSERT_OK(weft_lock_release(l));
+    ASSERT_LOCK_AT_REST(l);
+}
+
 /* Poll until *v >= want (the other thread is running through the wrapper). */
 static void await_count(_Atomic int *v, int want)
 {
@@ -253,9 +271,7 @@ TEST(nap_is_cut_at_a_timed_acquires_deadline)
         fprintf(stderr, "note: the waiter was the starver at the second answer\n");
         ASSERT_EQ(naps, 0);
     }
-    ASSERT_EQ(atomic_load(&w.naps_past), 0);
-    ASSERT_OK(weft_lock_release(&l));
-    ASSERT_LOCK_AT_REST(&l);
+    no_nap_past_deadline_then_release(&l);
 }
 
 /* A timed waiter whose waits answer CHANGED until its deadline: it naps (never
@@ -264,11 +280,8 @@ TEST(nap_is_cut_at_a_timed_acquires_deadline)
 TEST(timed_waiter_naps_within_its_timeout)
 {
     weft_lock l;
-    hold_and_watch(&l);
-    atomic_store(&w.fake_to_deadline, 1);
-    run_timed_waiter(&l, 0.02);
+    run_timed_storm(&l, &w.fake_to_deadline, 0.02);
     int naps = assert_timed_naps_follow_rule();
-    ASSERT_EQ(atomic_load(&w.naps_past), 0);
     if (naps > 0) {
         int64_t len = atomic_load(&w.nap_min);
         ASSERT_LE(len, WEFT__LOCK_NAP_NS);
@@ -277,8 +290,7 @@ TEST(timed_waiter_naps_within_its_timeout)
      * napped, then (as the starver) took only faked answers without napping. */
     ASSERT_GT(atomic_load(&w.faked), 0);
     if (atomic_load(&w.faked) > atomic_load(&w.starving_faked) + 1) ASSERT_GT(naps, 0);
-    ASSERT_OK(weft_lock_release(&l));
-    ASSERT_LOCK_AT_REST(&l);
+    no_nap_past_deadline_then_release(&l);
 }
 
 /* A timed waiter whose waits keep answering CHANGED after its deadline (the
@@ -287,15 +299,11 @@ TEST(timed_waiter_naps_within_its_timeout)
 TEST(timed_waiter_leaves_when_its_waits_never_sleep)
 {
     weft_lock l;
-    hold_and_watch(&l);
-    atomic_store(&w.fake_always, 1);
-    run_timed_waiter(&l, 0.01);
+    run_timed_storm(&l, &w.fake_always, 0.01);
     int real = atomic_load(&w.real);
     ASSERT_EQ(real, 0);                      /* every wait was answered CHANGED */
     (void)assert_timed_naps_follow_rule();
-    ASSERT_EQ(atomic_load(&w.naps_past), 0);
-    ASSERT_OK(weft_lock_release(&l));
-    ASSERT_LOCK_AT_REST(&l);
+    no_nap_past_deadline_then_release(&l);
 }
 
 /* A waiter that has waited past the starvation threshold marks STARVING; its
