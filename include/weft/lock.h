@@ -51,9 +51,9 @@ WEFT_BEGIN_DECLS
  * While the holder releases and re-takes the lock faster than a system call
  * reaches the kernel, a waiter's sleeps return at once; after two of those in a
  * row it naps about 20 us (plus the thread's timer slack) before trying again,
- * so the holder runs without system calls meanwhile (3.4x glibc's mutex with 2
- * threads on that machine). A waiter that has waited 1 ms reserves the lock
- * for itself and no longer naps: no waiter starves. */
+ * so the holder runs without system calls meanwhile (3.1-3.5x glibc's mutex
+ * with 2 threads on that machine). A waiter that has waited 1 ms reserves the
+ * lock for itself and no longer naps: no waiter starves. */
 typedef struct weft_lock {
     WEFT_ATOMIC(uint32_t) state;
     WEFT_ATOMIC(uint32_t) holder;  /* who took it last (deadlock detection, dumps); 0: nobody */
