@@ -652,9 +652,6 @@ int weft__lock_acquire_args(bool blocking, double timeout, weft__ns *deadline)
     }
 }
 
-/* The acquire itself, without the lock-order / statistics instrumentation
- * (lockdbg.c wraps it when that is on). *slow is set to 1 when the acquire did
- * not succeed on its first try (it waited, or tried to). */
 /* a1-a6 for the lock this thread biased last (my_bias == lock): BIAS_TAKEN, or
  * BIAS_NO and the caller goes the normal way (the word is not BIASED for us, we
  * hold it already, or a revocation made it a normal free lock). Not forced
@@ -687,6 +684,9 @@ static int acquire_biased_word(weft_lock *lock, uint32_t s, weft__ns deadline)
     return 1;
 }
 
+/* The acquire itself, without the lock-order / statistics instrumentation
+ * (lockdbg.c wraps it when that is on). *slow is set to 1 when the acquire did
+ * not succeed on its first try (it waited, or tried to). */
 static inline __attribute__((always_inline)) int
 acquire(weft_lock *lock, bool blocking, double timeout, enum weft__wk kind,
         const void *obj, int *slow)

@@ -71,6 +71,41 @@ void weft_test_sleep(double seconds)
     }
 }
 
+static pthread_mutex_t turn_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_c = PTHREAD_COND_INITIALIZER;
+
+void weft_test_turn_set(_Atomic int *v, int val)
+{
+    pthread_mutex_lock(&turn_m);
+    atomic_store(v, val);
+    pthread_cond_broadcast(&turn_c);
+    pthread_mutex_unlock(&turn_m);
+}
+
+void weft_test_turn_wait(_Atomic int *v, int want)
+{
+    for (int k = 0; k < 1000; k++)
+        if (atomic_load(v) == want) return;
+    double dl = weft_test_now() + 30 * weft_test_factor();
+    pthread_mutex_lock(&turn_m);
+    while (atomic_load(v) != want) {
+        if (weft_test_now() > dl) {
+            int at = atomic_load(v);
+            pthread_mutex_unlock(&turn_m);
+            weft_test_fail(__FILE__, __LINE__, "turn: waited 30 s for %d (at %d)", want, at);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;   /* re-check the deadline every 0.1 s */
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&turn_c, &turn_m, &ts);
+    }
+    pthread_mutex_unlock(&turn_m);
+}
+
 int weft_test_wait_child(int pid)
 {
     double dl = weft_test_now() + 20.0 * weft_test_factor();

@@ -122,6 +122,15 @@ int weft_test_wait_child(int pid);
         }                                                                       \
     } while (0)
 
+/* Turn-taking between threads on an atomic int: weft_test_turn_set stores val
+ * and wakes every thread in weft_test_turn_wait, which returns once *v == want.
+ * The waiter polls briefly, then sleeps on a condition variable (never
+ * sched_yield: on a loaded machine a yield can give the CPU away for a whole
+ * time slice, and thousands of turns then take minutes). Fails the test after
+ * 30 s (scaled). Not for use across fork (one process-wide mutex). */
+void weft_test_turn_set(_Atomic int *v, int val);
+void weft_test_turn_wait(_Atomic int *v, int want);
+
 /* ---- raw threads (threads weft did not create) ------------------------------ */
 
 /* Start n pthreads running fn(arg, index); join them all. Test threads that are

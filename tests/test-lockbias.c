@@ -13,7 +13,8 @@
  * bias words are skipped, with a note on stderr.
  *
  * Threads are ordered with handshakes: joins, flags the waiting side polls
- * and then sleeps on (spin_until/turn_set), and "N threads are blocked on the lock" from the debug dump
+ * and then sleeps on (weft_test_turn_wait/weft_test_turn_set, harness.h), and
+ * "N threads are blocked on the lock" from the debug dump
  * (lock-test-util.h). No sleep orders anything; timing checks are lower bounds
  * (exact) and scaled upper bounds. */
 #include "harness.h"
@@ -123,42 +124,6 @@ static void bias_it(weft_lock *l, int on)
         ASSERT_NE(bias_of(l), WEFT__BIAS_ON);
         ASSERT_FALSE(weft_lock_locked(l));
     }
-}
-
-/* The handshake between threads that take turns: spin_until waits until *v
- * equals want, turn_set stores a value and wakes the waiters. The waiter polls
- * briefly, then sleeps on a condition variable (not sched_yield: on a loaded
- * machine, CI's stress-ng run with 4 CPU hogs on 2 cores, a yield can give the
- * CPU away for a whole time slice, and never_biased_when_shared's 49,152 turns
- * took 21-91 s that way, against a 120 s limit). Fails after 30 s (scaled). */
-static pthread_mutex_t turn_m = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t turn_c = PTHREAD_COND_INITIALIZER;
-static void turn_set(_Atomic int *v, int val)
-{
-    pthread_mutex_lock(&turn_m);
-    atomic_store(v, val);
-    pthread_cond_broadcast(&turn_c);
-    pthread_mutex_unlock(&turn_m);
-}
-static void spin_until(_Atomic int *v, int want)
-{
-    for (int k = 0; k < 1000; k++)
-        if (atomic_load(v) == want) return;
-    double dl = weft_test_now() + 30 * weft_test_factor();
-    pthread_mutex_lock(&turn_m);
-    while (atomic_load(v) != want) {
-        if (weft_test_now() > dl) {
-            int at = atomic_load(v);
-            pthread_mutex_unlock(&turn_m);
-            weft_test_fail(__FILE__, __LINE__, "handshake: waited 30 s for %d (at %d)", want, at);
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000 * 1000;   /* re-check the deadline every 0.1 s */
-        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-        pthread_cond_timedwait(&turn_c, &turn_m, &ts);
-    }
-    pthread_mutex_unlock(&turn_m);
 }
 
 /* What a helper thread saw, read by the main thread after the join. */
@@ -277,7 +242,7 @@ struct alt {
 static void alternate(struct alt *a, int me)
 {
     for (long r = me; r < a->rounds; r += 2) {
-        spin_until(&a->turn, me);
+        weft_test_turn_wait(&a->turn, me);
         ASSERT_OK(weft_lock_acquire(&a->lock, true, WEFT_FOREVER));
         uint32_t s = st_of(&a->lock), b = bias_of(&a->lock);
         ASSERT_EQ(s, LOCKED);
@@ -285,7 +250,7 @@ static void alternate(struct alt *a, int me)
         if (a->on && b < STREAK) ASSERT_LE(b, 2); /* the run restarted at this thread */
         ASSERT_OK(weft_lock_release(&a->lock));
         atomic_fetch_add(&a->taken[me], 1);
-        turn_set(&a->turn, 1 - me);
+        weft_test_turn_set(&a->turn, 1 - me);
     }
 }
 
@@ -738,7 +703,7 @@ struct conv {
 static void conv_other(void *p, int i)
 {
     struct conv *c = p;
-    spin_until(&c->go, 1);
+    weft_test_turn_wait(&c->go, 1);
     for (long k = 0; k < c->iters; k++) {
         int rc;
         switch ((k + i) % 3) {
@@ -782,7 +747,7 @@ SLOW_TEST(stress_conversion_races)
          * owner's loop (held or not). */
         weft_test_threads *ts = weft_test_start(K, conv_other, &c);
         long mine = 0;
-        turn_set(&c.go, 1);
+        weft_test_turn_set(&c.go, 1);
         while (atomic_load(&c.done) < K) {
             ASSERT_OK(weft_lock_acquire(&c.lock, true, WEFT_FOREVER));
             c.counter++;
@@ -910,8 +875,8 @@ static void fork_helper(void *p, int i)
     cycles(&f->free_l, 2 * (long)STREAK);
     cycles(&f->held_l, 2 * (long)STREAK);
     ASSERT_OK(weft_lock_acquire(&f->held_l, true, WEFT_FOREVER));
-    turn_set(&f->phase, 1);
-    spin_until(&f->phase, 2);
+    weft_test_turn_set(&f->phase, 1);
+    weft_test_turn_wait(&f->phase, 2);
     ASSERT_OK(weft_lock_release(&f->held_l));
 }
 
@@ -998,7 +963,7 @@ TEST(fork_child_can_take_biased_lock)
      * cannot reach at its exit as leaked) */
     static weft_test_threads *ts;
     ts = weft_test_start(1, fork_helper, &f);
-    spin_until(&f.phase, 1);
+    weft_test_turn_wait(&f.phase, 1);
     if (on) {
         assert_biased_free(&f.free_l);
         assert_biased_held(&f.held_l);
@@ -1021,7 +986,7 @@ TEST(fork_child_can_take_biased_lock)
         assert_biased_held(&f.held_l);
         assert_biased_free(&f.mine_l);
     }
-    turn_set(&f.phase, 2);
+    weft_test_turn_set(&f.phase, 2);
     weft_test_join(ts);
     ASSERT_FALSE(weft_lock_locked(&f.held_l));
     cycles(&f.mine_l, 10);

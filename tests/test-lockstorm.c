@@ -183,18 +183,6 @@ static void no_nap_past_deadline_then_release(weft_lock *l)
     ASSERT_LOCK_AT_REST(l);
 }
 
-/* Poll until *v >= want (the other thread is running through the wrapper). */
-static void await_count(_Atomic int *v, int want)
-{
-    double dl = weft_test_now() + 30 * weft_test_factor();
-    while (atomic_load(v) < want) {
-        if (weft_test_now() > dl)
-            weft_test_fail(__FILE__, __LINE__, "waited 30 s for a count of %d (at %d)", want,
-                           atomic_load(v));
-        weft_test_sleep(0.0002);
-    }
-}
-
 TEST(nap_length_is_cut_at_the_deadline)
 {
     ASSERT_EQ(weft__lock_nap_length(WEFT__NS_FOREVER, 0), WEFT__LOCK_NAP_NS);
@@ -216,7 +204,8 @@ TEST(waiter_naps_after_waits_that_return_at_once)
     atomic_store(&w.fake, 6);
     struct waiter a = { &l, WEFT_FOREVER, -1, 0 };
     weft_test_threads *ts = weft_test_start(1, waiter_body, &a);
-    await_count(&w.real, 1);          /* the six are used up; it reached the backend */
+    /* the six are used up; it reached the backend */
+    WAIT_UNTIL(atomic_load(&w.real) >= 1, 30);
     int faked = atomic_load(&w.faked);
     ASSERT_EQ(faked, 6);
     ASSERT_OK(weft_lock_release(&l));
@@ -314,7 +303,7 @@ TEST(starver_does_not_nap)
     hold_and_watch(&l);
     struct waiter a = { &l, WEFT_FOREVER, -1, 0 };
     weft_test_threads *ts = weft_test_start(1, waiter_body, &a);
-    await_count(&w.real, 1);          /* it is sleeping (or about to) */
+    WAIT_UNTIL(atomic_load(&w.real) >= 1, 30); /* it is sleeping (or about to) */
     /* sleep-ok: not for ordering; the wait must last > STARVE_NS (1 ms) */
     weft_test_sleep(0.003);
     atomic_store(&w.fake, 4);

@@ -16,7 +16,6 @@
 #include "harness.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -669,8 +668,8 @@ TEST(BoundedSemaphoreTests_test_with) { base_with(true); }
  * run, 4 CPU hogs on 2 cores) a yield can give the CPU away for a whole time
  * slice (EEVDF pushes the yielder's deadline back a slice), and the
  * yield-polled handshakes made a round cost ~1.7 ms, the test 70 s and more
- * (it timed out at 120 s in CI). The handshakes are flags
- * that spin briefly and then sleep on a condition variable, and a spinning
+ * (it timed out at 120 s in CI). The handshakes are weft_test_turn_wait/_set
+ * (harness.h: a brief poll, then a condition variable), and a spinning
  * acquirer that has not seen the unit after SPIN_POLLS polls (the releaser is
  * not running) finishes with a blocking acquire. Measured on the 2-core Intel
  * Xeon KVM guest of sessions 5-6: the test takes 0.04 s alone, 0.2-0.6 s under
@@ -684,27 +683,9 @@ TEST(BoundedSemaphoreTests_test_with) { base_with(true); }
  * the guarantee rests on the code's rule (nothing reads *sem after the CAS) and
  * models/semaphore.pml (R2). */
 enum { SPIN_POLLS = 1 << 14 };
-struct flag { pthread_mutex_t m; pthread_cond_t c; _Atomic int v; };
-#define FLAG_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 }
-static void flag_post(struct flag *f)
-{
-    pthread_mutex_lock(&f->m);
-    atomic_store(&f->v, 1);
-    pthread_cond_signal(&f->c);
-    pthread_mutex_unlock(&f->m);
-}
-/* Waits for a post and consumes it (the flag is back to 0). */
-static void flag_take(struct flag *f)
-{
-    for (int k = 0; k < 1000; k++)
-        if (atomic_load(&f->v) && atomic_exchange(&f->v, 0)) return;
-    pthread_mutex_lock(&f->m);
-    while (!atomic_exchange(&f->v, 0)) pthread_cond_wait(&f->c, &f->m);
-    pthread_mutex_unlock(&f->m);
-}
 struct handoff {
     _Atomic(weft_semaphore *) slot;
-    struct flag posted, ready;   /* slot holds a semaphore; the acquirer polls it */
+    _Atomic int posted, ready;   /* slot holds a semaphore; the acquirer polls it */
     long rounds;
 };
 static void handoff_body(void *p, int i)
@@ -712,10 +693,11 @@ static void handoff_body(void *p, int i)
     struct handoff *h = p;
     for (long r = 0; r < h->rounds; r++) {
         if (i == 0) {          /* acquirer: takes the unit, then frees at once */
-            flag_take(&h->posted);
+            weft_test_turn_wait(&h->posted, 1);
+            weft_test_turn_set(&h->posted, 0);
             weft_semaphore *s = atomic_exchange(&h->slot, NULL);
             ASSERT(s != NULL);
-            flag_post(&h->ready);
+            weft_test_turn_set(&h->ready, 1);
             if (r % 4) {       /* spin; block if the releaser is not running */
                 int k = 0;
                 while (k < SPIN_POLLS && weft_semaphore_acquire(s, false, WEFT_FOREVER) != WEFT_OK) k++;
@@ -735,15 +717,16 @@ static void handoff_body(void *p, int i)
                 ASSERT_OK(weft_semaphore_init(s, 0));
             }
             atomic_store(&h->slot, s);
-            flag_post(&h->posted);
-            flag_take(&h->ready);
+            weft_test_turn_set(&h->posted, 1);
+            weft_test_turn_wait(&h->ready, 1);
+            weft_test_turn_set(&h->ready, 0);
             ASSERT_OK(weft_semaphore_release(s, 1));   /* s may be freed inside */
         }
     }
 }
 TEST(destroy_right_after_acquire_while_release_returns)
 {
-    struct handoff h = { NULL, FLAG_INIT, FLAG_INIT, weft_test_iters(40000) };
+    struct handoff h = { NULL, 0, 0, weft_test_iters(40000) };
     weft_test_join(weft_test_start(2, handoff_body, &h));
     ASSERT(atomic_load(&h.slot) == NULL);
 }
