@@ -21,6 +21,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 
 #include <stdatomic.h>
 
+#include "internal/queue.h"
 #include "weft/debug.h"
 #include "weft/queue.h"
 
@@ -1628,3 +1630,147 @@ static void ring_sleeps_case(bool put)
 
 TEST(ring_blocked_get_sleeps) { ring_sleeps_case(false); }
 TEST(ring_blocked_put_sleeps) { ring_sleeps_case(true); }
+
+/* ---- the ring's temporal slip (queue.c, WEFT_QUEUE_RING_SLIP) --------------- */
+
+/* The rules, on their own: how far ahead a streaming partner must be, the
+ * test on head and tail, and the penalty after a slip that ran out. */
+TEST(ring_slip_rules)
+{
+    /* A quarter of the ring's capacity, at most 32; none below 2 items. */
+    ASSERT_EQ(weft__queue_slip_items(4096), 32);
+    ASSERT_EQ(weft__queue_slip_items(1024), 32);
+    ASSERT_EQ(weft__queue_slip_items(64), 16);
+    ASSERT_EQ(weft__queue_slip_items(8), 2);
+    ASSERT_EQ(weft__queue_slip_items(7), 0);
+    ASSERT_EQ(weft__queue_slip_items(1), 0);
+    ASSERT_EQ(weft__queue_slip_items(0), 0);       /* converting: no slip */
+    /* A getter waits for n items stored. */
+    ASSERT_FALSE(weft__queue_slipped(false, 100, 131, 1024, 32));
+    ASSERT_TRUE(weft__queue_slipped(false, 100, 132, 1024, 32));
+    ASSERT_FALSE(weft__queue_slipped(false, 100, 100, 1024, 32));
+    /* A putter waits for n slots free. */
+    ASSERT_FALSE(weft__queue_slipped(true, 100, 100 + 993, 1024, 32));
+    ASSERT_TRUE(weft__queue_slipped(true, 100, 100 + 992, 1024, 32));
+    ASSERT_TRUE(weft__queue_slipped(true, 100, 100, 1024, 32));
+    /* A limit below the ring counts. */
+    ASSERT_FALSE(weft__queue_slipped(true, 0, 40, 50, 12));
+    ASSERT_TRUE(weft__queue_slipped(true, 0, 38, 50, 12));
+    /* Racy loads (head read after gets passed the tail that was read): a
+     * putter has room, a getter has nothing. */
+    ASSERT_TRUE(weft__queue_slipped(true, 200, 190, 1024, 32));
+    ASSERT_FALSE(weft__queue_slipped(false, 200, 190, 1024, 32));
+    /* A mark (shutdown, conversion) ends the slip at once, either side. */
+    const uint64_t shut = UINT64_C(1) << 63, conv = UINT64_C(1) << 62;
+    ASSERT_TRUE(weft__queue_slipped(false, 100 | shut, 100, 1024, 32));
+    ASSERT_TRUE(weft__queue_slipped(false, 100, 100 | shut, 1024, 32));
+    ASSERT_TRUE(weft__queue_slipped(true, 100, 100 + 1000 + conv, 1024, 32));
+    /* The penalty: 1 after a slip that worked, then doubling, at most 1024. */
+    ASSERT_EQ(weft__queue_slip_penalty(0), 1);
+    ASSERT_EQ(weft__queue_slip_penalty(1), 2);
+    ASSERT_EQ(weft__queue_slip_penalty(256), 512);
+    ASSERT_EQ(weft__queue_slip_penalty(512), 1024);
+    ASSERT_EQ(weft__queue_slip_penalty(700), 1024);
+    ASSERT_EQ(weft__queue_slip_penalty(1024), 1024);
+}
+
+/* The first two CPUs this process may run on (false if fewer). */
+static bool two_cpus(int cpu[2])
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &set)) cpu[n++] = c;
+    return n == 2;
+}
+
+static void pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);   /* best effort */
+}
+
+struct stream {
+    weft_queue *q;
+    long n;                /* items of the stream */
+    _Atomic int phase;     /* 1: the producer filled the queue (put side) */
+    bool slow_getter;      /* wait for phase 1, then take items one by one */
+    bool pinned;
+    int cpu[2];            /* pinned: the putter's CPU, the getter's */
+    _Atomic long got, bad; /* items taken; items out of order */
+    _Atomic int rc_timed;  /* the timed get on the empty queue */
+    _Atomic long long timed_ns;
+};
+
+static void stream_getter(void *arg, int index)
+{
+    (void)index;
+    struct stream *s = arg;
+    if (s->pinned) pin_to(s->cpu[1]);
+    if (s->slow_getter) weft_test_turn_wait(&s->phase, 1);
+    long bad = 0;
+    for (long k = 1; k <= s->n; k++) {
+        void *x = NULL;
+        int rc = weft_queue_get(s->q, &x, true, WEFT_FOREVER);
+        if (rc != WEFT_OK || P2I(x) != k) bad++;
+        /* The slow getter works a little on each item, so the putter stays at
+         * the full end and waits there briefly (its side's slip). */
+        if (s->slow_getter)
+            for (volatile int w = 0; w < 50; w++) {
+            }
+    }
+    atomic_store(&s->got, s->n);
+    atomic_store(&s->bad, bad);
+    /* The queue is empty now and no item will come: the timed get waits its
+     * whole timeout (the slip included) and returns Empty. */
+    double t0 = weft_test_now();
+    void *x = NULL;
+    atomic_store(&s->rc_timed, weft_queue_get(s->q, &x, true, 0.05));
+    atomic_store(&s->timed_ns, (long long)((weft_test_now() - t0) * 1e9));
+}
+
+/* A stream through the ring in both lock-step directions: first the getter
+ * keeps up with the putter (its waits end within the spin, so the getters'
+ * slip engages), then the putter fills the queue before the getter starts
+ * (the putters' slip engages at the full end). Every item arrives once and in
+ * order, the last ones too, although fewer than the slip's 32 are left behind
+ * them; the timed calls at the end still wait at least their timeout. */
+static void ring_stream_case(bool slow_getter)
+{
+    static struct stream s;
+    memset(&s, 0, sizeof s);
+    s.q = make(WEFT_QUEUE_FIFO, 256);
+    s.n = weft_test_iters(200000);
+    s.slow_getter = slow_getter;
+    atomic_store(&s.rc_timed, -100);
+    /* On two CPUs when there are two: there a getter that keeps up waits only
+     * briefly, which is what engages the slip (on one CPU the two take turns
+     * by yielding, 256 items at a time). Either way the checks below hold. */
+    cpu_set_t saved;
+    s.pinned = sched_getaffinity(0, sizeof saved, &saved) == 0 && two_cpus(s.cpu);
+    if (s.pinned) pin_to(s.cpu[0]);
+    weft_test_threads *t = weft_test_start(1, stream_getter, &s);
+    for (long k = 1; k <= s.n; k++) {
+        if (slow_getter && k == 257) weft_test_turn_set(&s.phase, 1);   /* full */
+        ASSERT_OK(weft_queue_put(s.q, I2P(k), true, WEFT_FOREVER));
+    }
+    weft_test_join(t);
+    if (s.pinned) (void)pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    ASSERT_EQ(atomic_load(&s.got), s.n);
+    ASSERT_EQ(atomic_load(&s.bad), 0);
+    ASSERT_EQ(atomic_load(&s.rc_timed), WEFT_EEMPTY);
+    ASSERT_GE(atomic_load(&s.timed_ns), 50000000LL);
+    /* And a putter on a full queue after the stream: Full, after its timeout. */
+    for (int k = 0; k < 256; k++) ASSERT_OK(weft_queue_put_nowait(s.q, I2P(k)));
+    double t0 = weft_test_now();
+    ASSERT_RC(weft_queue_put(s.q, I2P(1), true, 0.05), WEFT_EFULL);
+    ASSERT_TRUE(weft_test_now() - t0 >= 0.05);
+    ASSERT_EQ(weft_queue_qsize(s.q), 256);
+    weft_queue_destroy(s.q);
+}
+
+TEST(ring_stream_getter_keeps_up) { ring_stream_case(false); }
+TEST(ring_stream_putter_ahead) { ring_stream_case(true); }
