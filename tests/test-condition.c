@@ -384,7 +384,9 @@ static void check_exact(enum kind k)
     unlock_cv(&s.c);
     weft_test_join(all[0]);
     weft_test_join(all[1]);
-    weft_test_sleep(0.02); /* give a wrongly woken thread the chance to show up */
+    /* Lets a wrongly woken third waiter show up in the checks below, which hold
+     * however short it is (it can only miss a bug): not for ordering. */
+    weft_test_sleep(0.02);
     lock_cv(&s.c);
     ASSERT_EQ(s.nret, 2);
     ASSERT_EQ(weft__condition_waiters(&s.c.cond), 3);
@@ -690,7 +692,7 @@ static void acct_run(enum kind k)
         int active = s.active;
         unlock_cv(&s.c);
         if (active == 0 && weft_test_finished(ts) == W) break;
-        weft_test_sleep(0.0005);
+        weft_test_sleep(0.0005); /* the back-off of this poll, not for ordering */
     }
     weft_test_join(ts);
     printf("kind %d: %ld notified wakeups, %ld timeouts\n", (int)k, s.ok, s.timedout);

@@ -215,6 +215,9 @@ TEST(dummy_thread_record_is_the_foreign_threads_id)
 static void *short_body(void *arg)
 {
     (void)arg;
+    /* Keeps the thread alive a moment, so weft_join_all usually has a thread
+     * to wait for. One that finished first is just as correct (join_all
+     * returns, its report leaves it out): not for ordering. */
     weft_test_sleep(0.01);
     return NULL;
 }
@@ -558,11 +561,28 @@ TEST(no_deadlock_report_for_joins_with_a_timeout)
     end_pair(&p);
 }
 
-static void set_later(void *arg, int index)
+/* A foreign thread that ends a wait of `waiter` (an Event set or a future's
+ * result) only once that wait has been blocked for a while: first it waits
+ * until the dump shows `waiter` blocked in `what` (so the detector's checks do
+ * run on that wait), then it lets several checks pass. */
+struct later {
+    _Atomic weft__tid *waiter;   /* 0 until the waiting thread stores its id */
+    const char *what;
+    weft_event *ev;
+    weft_future *f;
+};
+
+static void end_wait_later(void *arg, int index)
 {
+    struct later *l = arg;
     (void)index;
-    weft_test_sleep(0.5);   /* long enough for several detector checks */
-    weft_event_set(arg);
+    WAIT_UNTIL(blocked_in(atomic_load(l->waiter), l->what), 10.0);
+    /* Lets several detector checks (50 ms, then doubling) run on the wait,
+     * which is already blocked (above). A shorter sleep means fewer checks: it
+     * can only miss a false report, never make one; not for ordering. */
+    weft_test_sleep(0.5);
+    if (l->ev) weft_event_set(l->ev);
+    else weft_future_set_result(l->f, (void *)5);
 }
 
 TEST(no_deadlock_report_joining_a_thread_blocked_elsewhere)
@@ -576,7 +596,9 @@ TEST(no_deadlock_report_joining_a_thread_blocked_elsewhere)
     ASSERT_ELAPSED_AT_LEAST(t0, 0.2);
     /* Without a timeout the checks run (50 ms, then doubling) and find no cycle:
      * t waits on an Event, which is no edge. A foreign thread sets it later. */
-    weft_test_threads *helper = weft_test_start(1, set_later, &ev);
+    _Atomic weft__tid me = weft__me();
+    struct later l = { &me, "blocked in Thread.join", &ev, NULL };
+    weft_test_threads *helper = weft_test_start(1, end_wait_later, &l);
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
     weft_test_join(helper);
     ASSERT_EQ(atomic_load(&cap_count), 0);
@@ -594,6 +616,7 @@ struct nest {
     double elapsed;
     weft_event release;   /* the inner task waits on it (free-worker case) */
     bool inner_blocks;
+    _Atomic weft__tid outer_tid;   /* the worker running outer_task */
 };
 
 static void *inner_task(void *arg)
@@ -606,6 +629,7 @@ static void *inner_task(void *arg)
 static void *outer_task(void *arg)
 {
     struct nest *n = arg;
+    atomic_store(&n->outer_tid, weft__me());
     weft_future *f;
     if (weft_executor_submit(n->ex, inner_task, n, &f) != WEFT_OK) {
         atomic_store(&n->rc, -1000);
@@ -665,7 +689,8 @@ TEST(no_deadlock_report_when_the_pool_has_a_free_worker)
     ASSERT_OK(weft_executor_submit(n.ex, outer_task, &n, &outer));
     /* Let the outer task wait through several checks while the inner one runs
      * on the second worker, blocked on an Event that a helper sets later. */
-    weft_test_threads *helper = weft_test_start(1, set_later, &n.release);
+    struct later l = { &n.outer_tid, "blocked in Future.result", &n.release, NULL };
+    weft_test_threads *helper = weft_test_start(1, end_wait_later, &l);
     void *r;
     ASSERT_OK(weft_future_result(outer, 30.0 * weft_test_factor(), &r));
     weft_test_join(helper);
@@ -713,13 +738,6 @@ TEST(deadlock_task_waits_for_its_own_future)
     weft_event_destroy(&o.ready);
 }
 
-static void finish_later(void *arg, int index)
-{
-    (void)index;
-    weft_test_sleep(0.5);   /* several detector checks */
-    weft_future_set_result(arg, (void *)5);
-}
-
 TEST(no_deadlock_report_for_a_user_future)
 {
     /* A future made with weft_future_create can be finished by any thread:
@@ -728,7 +746,9 @@ TEST(no_deadlock_report_for_a_user_future)
     weft_future *f;
     ASSERT_OK(weft_future_create(&f));
     ASSERT_OK(weft_future_set_running_or_notify_cancel(f));
-    weft_test_threads *helper = weft_test_start(1, finish_later, f);
+    _Atomic weft__tid me = weft__me();
+    struct later l = { &me, "blocked in Future.result", NULL, f };
+    weft_test_threads *helper = weft_test_start(1, end_wait_later, &l);
     void *r;
     ASSERT_OK(weft_future_result(f, WEFT_FOREVER, &r));
     ASSERT_PTR_EQ(r, (void *)5);

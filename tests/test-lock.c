@@ -429,7 +429,7 @@ SLOW_TEST(stress_fairness_every_thread_progresses)
      * at least once: a starved thread fails the WAIT_UNTIL after a generous
      * deadline (scaled: valgrind runs one thread at a time and may not schedule
      * a thread for a long while). */
-    weft_test_sleep(1.0);
+    weft_test_sleep(1.0); /* how long the contention runs; not for ordering */
     WAIT_UNTIL(all_progressed(&f, N), 30);
     atomic_store(&f.stop, 1);
     weft_test_join(ts);

@@ -286,8 +286,7 @@ static void pair_body(struct pair_dl *p, int me)
     ASSERT_OK(take(p, me));
     if (p->use_rlock) ASSERT_OK(take(p, me)); /* a second level changes nothing */
     atomic_fetch_add(&p->holding, 1);
-    while (atomic_load(&p->holding) < 2) /* both hold before either blocks */
-        weft_test_sleep(0.0005);
+    WAIT_UNTIL(atomic_load(&p->holding) == 2, 10); /* both hold before either blocks */
     int rc = take(p, !me);
     p->rc[me] = rc;
     if (rc == WEFT_EDEADLK) {
@@ -410,6 +409,8 @@ TEST(deadlock_mode_off_no_report)
     s.rc = -1000;
     weft_thread *t = start_named("off", reacquire_off, &s);
     WAIT_UNTIL(blocked_on(&s.l) == 1, 10);
+    /* The thread is blocked (above); this is time in which a detector that
+     * ignored OFF would report. Shorter, it can only miss that: not for ordering. */
     weft_test_sleep(0.6);
     ASSERT_OK(weft_lock_release(&s.l));
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));
@@ -635,8 +636,7 @@ static void *take_a_then_b_later(void *p)
     struct foreign_rel *f = p;
     ASSERT_OK(weft_lock_acquire(&f->a, true, WEFT_FOREVER));
     atomic_store(&f->phase, 1);
-    while (atomic_load(&f->phase) != 2) /* main releases a meanwhile */
-        weft_test_sleep(0.0005);
+    WAIT_UNTIL(atomic_load(&f->phase) == 2, 10); /* main releases a meanwhile */
     ASSERT_OK(weft_lock_acquire(&f->b, true, WEFT_FOREVER));
     ASSERT_OK(weft_lock_release(&f->b));
     return NULL;
@@ -734,6 +734,8 @@ TEST(stats_counts_waits_and_holds)
     ASSERT_OK(weft_lock_acquire(&s.l, true, WEFT_FOREVER));
     weft_thread *t = start_named("contender", contender, &s);
     WAIT_UNTIL(blocked_on(&s.l) == 1, 10);
+    /* The hold and the wait the statistics must measure (>= 0.1 s, exact lower
+     * bounds); the contender is already blocked (above): not for ordering. */
     weft_test_sleep(0.1);
     ASSERT_OK(weft_lock_release(&s.l));
     ASSERT_OK(weft_thread_join(t, WEFT_FOREVER));

@@ -435,7 +435,8 @@ static void many_reader(void *arg, int idx)
              * up segments drd cannot discard until the run stalls (seen:
              * the poller running, every other thread still in the barrier
              * or in pthread_create, for minutes). A short sleep per empty
-             * poll keeps the polling and lets the others run. */
+             * poll keeps the polling and lets the others run (a back-off,
+             * not for ordering: this loop polls until shutdown). */
             weft_test_sleep(0.0001);
         }
     }
@@ -1608,6 +1609,8 @@ static void ring_sleeps_case(bool put)
     wait_for_dump(put ? "in Queue.put on 'sleepy'" : "in Queue.get on 'sleepy'");
     WAIT_UNTIL(task_state(atomic_load(&s.tid)) == 'S', 10);   /* asleep in the kernel */
     double c0 = cpu_seconds(atomic_load(&s.clock)), w0 = weft_test_now();
+    /* The window in which the sleeper's CPU time is measured; it is already
+     * asleep (above) and the checks use the measured window: not for ordering. */
     weft_test_sleep(0.2);
     double c1 = cpu_seconds(atomic_load(&s.clock)), w1 = weft_test_now();
     ASSERT_TRUE(w1 - w0 >= 0.2);

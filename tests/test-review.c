@@ -171,7 +171,7 @@ static int wait_child_status(pid_t pid)
             waitpid(pid, &st, 0);
             return -2;
         }
-        weft_test_sleep(0.002);
+        weft_test_sleep(0.002);   /* polling waitpid: not for ordering */
     }
 }
 

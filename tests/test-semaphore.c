@@ -212,6 +212,9 @@ static void base_default_value(bool bounded)
     ASSERT_OK(weft_semaphore_acquire(&d.sem, true, WEFT_FOREVER));
     weft_test_threads *ts = weft_test_start(1, dflt_body, &d);
     WAIT_UNTIL(waiters_of(&d.sem) == 1, 10);
+    /* It counts as a sleeper (above). Time in which an acquire that wrongly
+     * passed would show in `done`; shorter, it can only miss that: the check
+     * does not depend on it, and it is not for ordering. */
     weft_test_sleep(0.01);
     ASSERT_EQ(atomic_load(&d.done), 0);
     ASSERT_OK(weft_semaphore_release(&d.sem, 1));
@@ -318,6 +321,8 @@ TEST(release_n_wakes_n)
     WAIT_UNTIL(waiters_of(&w.sem) == 4, 10);
     ASSERT_OK(weft_semaphore_release(&w.sem, 2));
     WAIT_UNTIL(atomic_load(&w.through) == 2, 10);
+    /* Time in which a third thread wrongly let through would show; the checks
+     * hold however short it is (it can only miss a bug): not for ordering. */
     weft_test_sleep(0.02);
     ASSERT_EQ(atomic_load(&w.through), 2);
     ASSERT_EQ(waiters_of(&w.sem), 2);
@@ -554,6 +559,8 @@ static void holders_body(void *p, int i)
         ASSERT_LE(in, SK);
         int m = atomic_load(&h->max_inside);
         while (in > m && !atomic_compare_exchange_weak(&h->max_inside, &m, in)) {}
+        /* Holds the unit a moment now and then, so that holders overlap and
+         * acquirers block; no check depends on it: not for ordering. */
         if ((seed >> 8) % 8 == 0) weft_test_sleep(0.00005);
         atomic_fetch_sub(&h->inside, 1);
         atomic_fetch_add(&h->taken, 1);

@@ -268,9 +268,25 @@ TEST(ThreadPoolWaitTests_test_pending_calls_race)
     for (int i = 0; i < N; i++) weft_future_unref(fs[i]);
 }
 
+/* True once weft_debug_dump shows a thread inside weft_futures_wait: it begins
+ * that record under its waiter's lock just before its first sleep, after
+ * hooking itself to every future, so from then on a completion must wake it. */
+static bool a_thread_in_futures_wait(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    ASSERT(m != NULL);
+    ASSERT_OK(weft_debug_dump(m));
+    fclose(m);
+    bool yes = text && strstr(text, " in futures wait on ") != NULL;
+    free(text);
+    return yes;
+}
+
 static void open_gate_later(void *arg, int index)
 {
-    weft_test_sleep(0.03); /* let the main thread block first; not for ordering */
+    WAIT_UNTIL(a_thread_in_futures_wait(), 10); /* the main thread waits now */
     ASSERT_OK(weft_future_set_result(arg, NULL));
 }
 
@@ -318,8 +334,11 @@ struct notify_later {
 static void cancel_notify_later(void *arg, int index)
 {
     struct notify_later *n = arg;
-    weft_test_sleep(0.03);
+    WAIT_UNTIL(a_thread_in_futures_wait(), 10); /* the main thread waits now */
     ASSERT_OK(weft_future_cancel(n->f));
+    /* Time in which a wait wrongly ended by the plain cancel would return (the
+     * state check after it would then see CANCELLED); shorter, it can only
+     * miss that: the test does not depend on it, and it is not for ordering. */
     weft_test_sleep(0.03);
     ASSERT_RC(weft_future_set_running_or_notify_cancel(n->f), WEFT_ECANCELLED);
 }
@@ -522,7 +541,7 @@ TEST(AsCompletedTests_test_empty_and_lazy_start)
     /* The clock starts at the first next(): a delay before it does not count. */
     weft_future *p = mk(WEFT_FUTURE_PENDING);
     ASSERT_OK(weft_as_completed_create(&it, &p, 1, 0.05));
-    weft_test_sleep(0.1);
+    weft_test_sleep(0.1); /* the delay that must not count; not for ordering */
     ASSERT_OK(weft_future_set_result(p, NULL));
     ASSERT_OK(weft_as_completed_next(it, &f));
     ASSERT_PTR_EQ(f, p);

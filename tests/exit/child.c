@@ -18,12 +18,35 @@
 static void nap(double s)
 {
     struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    /* sleep-ok: no nap orders threads; each call says what it is for. */
     nanosleep(&ts, NULL);
+}
+
+/* The gate: slow_print and gated_slow_task wait for it before their nap, so
+ * the order of the output does not depend on how long the nap is, nor on how
+ * soon main gets to print. open_gate_at_exit has an exit callback open it
+ * (registered after any executor, so it runs before the executor's callback
+ * waits for the work): the thread or task is then still running when exit
+ * begins, whatever the scheduling. executor_destroyed opens it by hand. */
+static weft_event g_gate;
+static weft__atexit_entry *g_gate_reg;
+
+static void cb_open_gate(void *arg)
+{
+    (void)arg;
+    CHECK(weft_event_set(&g_gate));
+}
+
+static void open_gate_at_exit(void)
+{
+    weft_event_init(&g_gate);
+    CHECK(weft__register_atexit(cb_open_gate, NULL, &g_gate_reg));
 }
 
 static void *slow_print(void *arg)
 {
-    nap(0.3);
+    CHECK(weft_event_wait(&g_gate, WEFT_FOREVER));   /* exit has begun */
+    nap(0.3);   /* so exit has to wait a while (the driver checks the time) */
     printf("worker %s done\n", (const char *)arg);
     fflush(stdout);
     return NULL;
@@ -39,7 +62,7 @@ static void *block_forever(void *arg)
 static void *exit_three(void *arg)
 {
     (void)arg;
-    nap(0.05);
+    nap(0.05);   /* not needed for correctness: slow_print waits for exit anyway */
     exit(3);
 }
 
@@ -70,6 +93,9 @@ static weft_future *g_fut[8];
 static weft_event g_ev;
 static weft__atexit_entry *g_reg[4];
 
+/* A slow task. executor_shutdown_nowait, executor_idle and executor_fork use
+ * it directly: what they check does not depend on how slow it is. The others
+ * run it through the gate (gated_slow_task). */
 static void *slow_task(void *arg)
 {
     nap(0.2);
@@ -78,19 +104,27 @@ static void *slow_task(void *arg)
     return NULL;
 }
 
+static void *gated_slow_task(void *arg)
+{
+    CHECK(weft_event_wait(&g_gate, WEFT_FOREVER));
+    return slow_task(arg);
+}
+
 static void *quick_task(void *arg)
 {
     return arg;
 }
 
-/* Four slow tasks on two workers: two run, two wait in the queue. */
+/* Four slow tasks on two workers: two run, two wait in the queue, until exit
+ * (the gate: none of them can finish before main has printed and exit began). */
 static void submit_slow(void)
 {
     weft_executor_attr a = { 0 };
     a.max_workers = 2;
     CHECK(weft_executor_create(&g_ex, &a));
+    open_gate_at_exit();   /* after the executor: its callback runs first */
     for (int i = 0; i < 4; i++)
-        CHECK(weft_executor_submit(g_ex, slow_task, (void *)(intptr_t)i, &g_fut[i]));
+        CHECK(weft_executor_submit(g_ex, gated_slow_task, (void *)(intptr_t)i, &g_fut[i]));
     printf("main returns\n");
     fflush(stdout);
 }
@@ -148,7 +182,7 @@ static void *task_until_shutdown(void *arg)
     (void)arg;
     CHECK(weft_event_set(&g_ev));
     while (!weft_executor_is_shutdown(g_ex)) nap(0.01);
-    nap(0.1);
+    nap(0.1);   /* still running after exit began; not for ordering */
     printf("running task done\n");
     fflush(stdout);
     return NULL;
@@ -160,6 +194,8 @@ static void cb_slow(void *arg)
 {
     (void)arg;
     CHECK(weft_event_set(&g_ev));
+    /* Time in which an unregister that did not wait would return and print 0;
+     * shorter, it can only miss that: not for ordering. */
     nap(0.2);
     atomic_store(&g_cb_finished, 1);
     printf("callback done\n");
@@ -275,8 +311,11 @@ int main(int argc, char **argv)
         CHECK(weft_executor_create(&a, NULL));
         CHECK(weft_executor_create(&b, NULL));
         weft_future *f;
-        CHECK(weft_executor_submit(a, slow_task, (void *)(intptr_t)7, &f));
+        weft_event_init(&g_gate);   /* opened once "registered" is printed */
+        CHECK(weft_executor_submit(a, gated_slow_task, (void *)(intptr_t)7, &f));
         printf("registered: %lu\n", weft__atexit_count() - before);
+        fflush(stdout);
+        CHECK(weft_event_set(&g_gate));
         weft_executor_destroy(a);
         weft_executor_destroy(b);
         weft_future_unref(f);
@@ -328,6 +367,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "nondaemon") == 0) {
         /* main returns while a non-daemon thread runs: the process waits */
+        open_gate_at_exit();
         spawn(slow_print, "A", 0);
         printf("main returns\n");
         fflush(stdout);
@@ -341,6 +381,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(mode, "mixed") == 0) {
+        open_gate_at_exit();
         spawn(block_forever, NULL, WEFT_THREAD_DAEMON);
         spawn(slow_print, "B", WEFT_THREAD_NON_DAEMON);
         exit(7);                      /* exit() waits like returning from main */
@@ -349,6 +390,7 @@ int main(int argc, char **argv)
         /* exit() from a non-main, non-daemon weft thread while another non-daemon
          * thread runs: no deadlock (it does not wait for itself), the other
          * thread is waited for */
+        open_gate_at_exit();
         spawn(slow_print, "C", 0);
         spawn(exit_three, NULL, 0);
         for (;;) nap(10);
@@ -356,7 +398,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "join_main") == 0) {
         /* a thread joining the main thread returns once main is finishing */
         spawn(join_main, NULL, 0);
-        nap(0.05);
+        nap(0.05);   /* lets it join before main finishes; not needed for correctness */
         printf("main returns\n");
         fflush(stdout);
         return 0;

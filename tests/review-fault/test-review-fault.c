@@ -241,10 +241,18 @@ TEST(errno_preserved_executor_submit_and_map) { sweep(scenario_executor_submit_m
 /* testing.md G6: an executor whose later workers fail to start still runs every
  * task it accepted (or refuses it with an error): with max_workers 4, fail each
  * pthread_create after the first in turn; every submitted task must complete with
- * its own result. */
-static void *slow_identity(void *arg)
+ * its own result.
+ * The tasks wait at a gate that opens once all 16 are submitted: until then no
+ * worker becomes free, so each of the first submits finds every worker busy
+ * and starts one, and the k-th pthread_create is reached whatever the
+ * scheduling. (A task that only slept 1 ms could finish while a loaded machine
+ * kept the submitting thread off the CPU; a free worker then takes the next
+ * task, no worker is started, and fault_fired() is false.) */
+static weft_event gate;
+
+static void *gated_identity(void *arg)
 {
-    weft_test_sleep(0.001);
+    ASSERT_OK(weft_event_wait(&gate, WEFT_FOREVER));
     return arg;
 }
 
@@ -254,11 +262,13 @@ TEST(executor_later_workers_fail_to_start)
         weft_executor_attr attr = { .max_workers = 4 };
         weft_executor *ex = NULL;
         ASSERT_OK(weft_executor_create(&ex, &attr));
+        weft_event_init(&gate);
         fault_only("pthread_create");
         fault_arm(k);
         weft_future *fs[16];
         for (intptr_t i = 0; i < 16; i++)
-            ASSERT_OK(weft_executor_submit(ex, slow_identity, (void *)(i + 1), &fs[i]));
+            ASSERT_OK(weft_executor_submit(ex, gated_identity, (void *)(i + 1), &fs[i]));
+        ASSERT_OK(weft_event_set(&gate));
         for (intptr_t i = 0; i < 16; i++) {
             void *r = NULL;
             ASSERT_OK(weft_future_result(fs[i], WEFT_FOREVER, &r));
@@ -270,5 +280,6 @@ TEST(executor_later_workers_fail_to_start)
         fault_disarm();
         fault_only(NULL);
         weft_executor_destroy(ex);
+        weft_event_destroy(&gate);
     }
 }
