@@ -1640,41 +1640,50 @@ TEST(ring_blocked_put_sleeps) { ring_sleeps_case(true); }
  * test on head and tail, and the penalty after a slip that ran out. */
 TEST(ring_slip_rules)
 {
-    /* A quarter of the ring's capacity, at most 32; none below 2 items. */
-    ASSERT_EQ(weft__queue_slip_items(4096), 32);
-    ASSERT_EQ(weft__queue_slip_items(1024), 32);
-    ASSERT_EQ(weft__queue_slip_items(64), 16);
-    ASSERT_EQ(weft__queue_slip_items(8), 2);
-    ASSERT_EQ(weft__queue_slip_items(7), 0);
-    ASSERT_EQ(weft__queue_slip_items(1), 0);
-    ASSERT_EQ(weft__queue_slip_items(0), 0);       /* converting: no slip */
-    /* A getter waits for n items stored. */
-    ASSERT_FALSE(weft__queue_slipped(false, 100, 131, 1024, 32));
-    ASSERT_TRUE(weft__queue_slipped(false, 100, 132, 1024, 32));
-    ASSERT_FALSE(weft__queue_slipped(false, 100, 100, 1024, 32));
-    /* A putter waits for n slots free. */
-    ASSERT_FALSE(weft__queue_slipped(true, 100, 100 + 993, 1024, 32));
-    ASSERT_TRUE(weft__queue_slipped(true, 100, 100 + 992, 1024, 32));
-    ASSERT_TRUE(weft__queue_slipped(true, 100, 100, 1024, 32));
-    /* A limit below the ring counts. */
-    ASSERT_FALSE(weft__queue_slipped(true, 0, 40, 50, 12));
-    ASSERT_TRUE(weft__queue_slipped(true, 0, 38, 50, 12));
-    /* Racy loads (head read after gets passed the tail that was read): a
-     * putter has room, a getter has nothing. */
-    ASSERT_TRUE(weft__queue_slipped(true, 200, 190, 1024, 32));
-    ASSERT_FALSE(weft__queue_slipped(false, 200, 190, 1024, 32));
-    /* A mark (shutdown, conversion) ends the slip at once, either side. */
+    /* {argument, result}: a quarter of the ring's capacity, at most 32; none
+     * below 2 items (0: converting). Then the penalty: 1 after a slip that
+     * worked, then doubling, at most 1024. */
+    static const uint64_t items[][2] = {
+        { 4096, 32 }, { 1024, 32 }, { 64, 16 }, { 8, 2 }, { 7, 0 }, { 1, 0 }, { 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+        ASSERT_EQ(weft__queue_slip_items(items[i][0]), items[i][1]);
+    static const uint32_t penalty[][2] = {
+        { 0, 1 }, { 1, 2 }, { 256, 512 }, { 512, 1024 }, { 700, 1024 }, { 1024, 1024 },
+    };
+    for (size_t i = 0; i < sizeof penalty / sizeof penalty[0]; i++)
+        ASSERT_EQ(weft__queue_slip_penalty(penalty[i][0]), penalty[i][1]);
+
     const uint64_t shut = UINT64_C(1) << 63, conv = UINT64_C(1) << 62;
-    ASSERT_TRUE(weft__queue_slipped(false, 100 | shut, 100, 1024, 32));
-    ASSERT_TRUE(weft__queue_slipped(false, 100, 100 | shut, 1024, 32));
-    ASSERT_TRUE(weft__queue_slipped(true, 100, 100 + 1000 + conv, 1024, 32));
-    /* The penalty: 1 after a slip that worked, then doubling, at most 1024. */
-    ASSERT_EQ(weft__queue_slip_penalty(0), 1);
-    ASSERT_EQ(weft__queue_slip_penalty(1), 2);
-    ASSERT_EQ(weft__queue_slip_penalty(256), 512);
-    ASSERT_EQ(weft__queue_slip_penalty(512), 1024);
-    ASSERT_EQ(weft__queue_slip_penalty(700), 1024);
-    ASSERT_EQ(weft__queue_slip_penalty(1024), 1024);
+    const struct {
+        bool put;
+        uint64_t head, tail, limit, n;
+        bool want;
+    } cases[] = {
+        /* A getter waits for n items stored. */
+        { false, 100, 131, 1024, 32, false },
+        { false, 100, 132, 1024, 32, true },
+        { false, 100, 100, 1024, 32, false },
+        /* A putter waits for n slots free. */
+        { true, 100, 100 + 993, 1024, 32, false },
+        { true, 100, 100 + 992, 1024, 32, true },
+        { true, 100, 100, 1024, 32, true },
+        /* A limit below the ring counts. */
+        { true, 0, 40, 50, 12, false },
+        { true, 0, 38, 50, 12, true },
+        /* Racy loads (head read after gets passed the tail that was read): a
+         * putter has room, a getter has nothing. */
+        { true, 200, 190, 1024, 32, true },
+        { false, 200, 190, 1024, 32, false },
+        /* A mark (shutdown, conversion) ends the slip at once, either side. */
+        { false, 100 | shut, 100, 1024, 32, true },
+        { false, 100, 100 | shut, 1024, 32, true },
+        { true, 100, 100 + 1000 + conv, 1024, 32, true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ASSERT_EQ(weft__queue_slipped(cases[i].put, cases[i].head, cases[i].tail,
+                                      cases[i].limit, cases[i].n),
+                  cases[i].want);
 }
 
 /* The first two CPUs this process may run on (false if fewer). */
