@@ -36,10 +36,16 @@ coverage() {
   "${g[@]}" --txt
   echo "--- branch coverage of src/ (Missing = lines with an untaken branch)"
   "${g[@]}" --txt --branches
-  "${g[@]}" --print-summary --txt /dev/null \
+  # The report goes to a scratch file, never to /dev/null: gcovr 5.2 checks an
+  # output path by creating the file and then unlinking it, which as root
+  # deleted /dev/null itself (later redirections then made it a plain file).
+  local txt; txt=$(mktemp)
+  "${g[@]}" --print-summary --txt "$txt" \
     --fail-under-line "$COV_MIN_LINES" --fail-under-branch "$COV_MIN_BRANCHES" || {
+    rm -f "$txt"
     echo "coverage: below the thresholds (lines >= $COV_MIN_LINES%, branches >= $COV_MIN_BRANCHES%; target 95/90)"
     return 1; }
+  rm -f "$txt"
   echo "coverage: thresholds lines >= $COV_MIN_LINES%, branches >= $COV_MIN_BRANCHES% (target 95/90)"
 }
 
