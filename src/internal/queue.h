@@ -28,13 +28,14 @@ int weft__queue_get(weft_queue *q, void **out, bool block, double timeout);
  * least n slots free, or when a mark is set. Pure functions, for the tests. */
 __attribute__((visibility("hidden")))
 uint64_t weft__queue_slip_items(uint64_t limit);
+__attribute__((visibility("hidden")))
+bool weft__queue_slipped(bool put, uint64_t head, uint64_t tail, uint64_t limit, uint64_t n);
+
 /* After a slip that ran out without the partner getting ahead, the side skips
  * the slip for its next weft__queue_slip_penalty(last) waits: 1 after a slip
  * that worked, then twice the last penalty, at most
  * WEFT_QUEUE_RING_SLIP_PENALTY_MAX (1024). */
 __attribute__((visibility("hidden")))
 uint32_t weft__queue_slip_penalty(uint32_t last);
-__attribute__((visibility("hidden")))
-bool weft__queue_slipped(bool put, uint64_t head, uint64_t tail, uint64_t limit, uint64_t n);
 
 #endif /* WEFT_INTERNAL_QUEUE_H */
