@@ -205,15 +205,18 @@ enum {
  * item and each line crosses between the cores several times per item
  * (measured on a 2-core KVM guest, 1p/1c: 87 % of the gets waited, 4.6-9
  * Mitems/s, against 25-33 when the two sides keep apart). So while a side's
- * waits end within the spin (`get_streaming` / `put_streaming`: the partner is
- * running and only just behind), a waiter first waits, up to
+ * waits end within the spin (its `struct ring_slip`'s `streaming`: the
+ * partner is running and only just behind), a waiter first waits, up to
  * WEFT_QUEUE_RING_SLIP_SPIN pauses, until the partner is
  * weft__queue_slip_items() ahead (a getter: that many items stored; a putter:
  * that many slots free), reading only head and tail, then takes its turn. A
- * wait that had to yield or sleep turns the side's hint off, so an occasional
- * item (a hand-off) is never delayed by the slip; a lone item is delayed by
- * at most the slip's pauses (about 2 us), after which the wait goes on as
- * before. docs/design/queue.md section 4. */
+ * wait that had to yield or sleep turns the side's hint off, so a hand-off
+ * that sleeps is not delayed by the slip. A hand-off whose waits do end
+ * within the spin (a fast cross-CPU ping-pong) does slip, by at most the
+ * slip's pauses (about 2 us); each slip that runs out makes the side skip
+ * the slip for its next 1, 2, 4 ... up to WEFT_QUEUE_RING_SLIP_PENALTY_MAX
+ * waits, so such a hand-off pays at most once per 1024 waits. After a slip
+ * the wait goes on as before. docs/design/queue.md section 4. */
 #ifndef WEFT_QUEUE_RING_SLIP
 #  define WEFT_QUEUE_RING_SLIP 32
 #endif
@@ -582,8 +585,8 @@ bool weft__queue_slipped(bool put, uint64_t head, uint64_t tail, uint64_t limit,
 }
 
 /* Is the partner n items ahead (the slip's test)? Reads only head and tail,
- * relaxed (a hint: the try that follows decides). A getter loads head first: tail, which
- * only grows, is then >= the head it saw. */
+ * relaxed (a hint: the try that follows decides). A getter loads head first:
+ * tail, which only grows, is then >= the head it saw. */
 static bool ring_slipped(const weft_queue *q, bool put, uint64_t n)
 {
     uint64_t h, t;

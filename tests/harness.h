@@ -127,7 +127,8 @@ int weft_test_wait_child(int pid);
  * The waiter polls briefly, then sleeps on a condition variable (never
  * sched_yield: on a loaded machine a yield can give the CPU away for a whole
  * time slice, and thousands of turns then take minutes). Fails the test after
- * 30 s (scaled); the condvar wait times out only then (harness.c says why). Not for use across fork (one process-wide mutex). */
+ * 30 s (scaled); the condvar wait times out only then (harness.c says why).
+ * Not for use across fork (one process-wide mutex). */
 void weft_test_turn_set(_Atomic int *v, int val);
 void weft_test_turn_wait(_Atomic int *v, int want);
 
