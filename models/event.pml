@@ -53,6 +53,11 @@ inline ev_wait(timed, res) {
   :: FLAG(w) -> res = true
   :: else ->
      g0 = GEN(w);
+     y = 0;
+     do                                         /* E0 yield phase: re-reads only */
+     :: y < 2 && !HAPPENED(w) -> w = word; y++  /* (skipped, banned or cut short: */
+     :: true -> break                           /*  any number of them, up to 2) */
+     od;
      do
      :: HAPPENED(w) -> res = true; break        /* E3 set seen */
      :: !HAPPENED(w) && to -> res = false; break
@@ -109,13 +114,13 @@ inline ev_clear() {
 }
 
 active proctype A() {
-  byte w, g0; bool to, res;
+  byte w, g0, y; bool to, res;
   ev_wait(false, res);
   assert(res)
 }
 
 active proctype B() {
-  byte w, g0; bool to, res;
+  byte w, g0, y; bool to, res;
   ev_wait(true, res)
 }
 

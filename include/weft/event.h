@@ -73,7 +73,10 @@ WEFT_API int weft_event_clear(weft_event *ev);
  *           (even if cleared again before it ran); WEFT_ETIMEDOUT if the flag
  *           was still unset when the timeout expired (Python's False);
  *           WEFT_EOVERFLOW as above; WEFT_EINVAL for NULL.
- * Threads:  any thread; may block.
+ * Threads:  any thread; may block. Before it sleeps, a waiter yields the CPU
+ *           a few times (at most 64, never past the timeout) and re-checks, so
+ *           a set() that comes at once costs neither thread a sleep; a thread
+ *           whose waits keep outlasting that phase soon skips it (src/event.c).
  */
 WEFT_API int weft_event_wait(weft_event *ev, double timeout);
 
