@@ -4,7 +4,8 @@
  *
  * value (the futex half) and nwait (sleepers) stand for the two halves of
  * `state`; an atomic block over both is one RMW of the word.
- *   acquire: S1 CAS take if value > 0; else S2 register (nwait++), then loop
+ *   acquire: S1 CAS take if value > 0; S0 the yield phase: more S1 attempts,
+ *            unregistered; else S2 register (nwait++), then loop
  *            { S1 take | S3 weft__wait(value half, 0, deadline) }, on timeout one
  *            last S1; S4 unregister (nwait--) before returning.
  *   release(n): R1 one CAS: value += n, with the sleeper count of the word it
@@ -43,6 +44,16 @@ inline sem_acquire(timed, ok) {
   :: atomic { value > 0 -> value--; ok = true }             /* S1 fast path */
   :: else
   fi;
+  y = 0;
+  do                                         /* S0 yield phase: up to 2 more */
+  :: !ok && y < 2 ->                         /* unregistered S1 attempts   */
+     y++;                                    /* (skipped, banned or cut    */
+     if                                      /*  short: any number)        */
+     :: atomic { value > 0 -> value--; ok = true }
+     :: else
+     fi
+  :: true -> break
+  od;
   if
   :: !ok ->
      nwait++;                                               /* S2 register (RMW) */
@@ -97,14 +108,14 @@ inline done_with_semaphore() {
 }
 
 active proctype A() {              /* blocking acquire: must get a unit */
-  bool ok, to;
+  bool ok, to; byte y;
   sem_acquire(false, ok);
   assert(ok); got++;
   done_with_semaphore()
 }
 
 active proctype B() {              /* timed acquire: may time out */
-  bool ok, to;
+  bool ok, to; byte y;
   sem_acquire(true, ok);
   if :: ok -> got++ :: else fi;
   done_with_semaphore()

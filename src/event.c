@@ -26,27 +26,15 @@
  * generation. A waiter that timed out re-reads the word once more before
  * reporting WEFT_ETIMEDOUT, so a set() at the deadline still counts.
  *
- * Yield phase: before it sleeps, a waiter yields the CPU up to
- * WEFT_EVENT_YIELDS times, re-reading the word after each yield. A hand-off
- * between two threads then costs no futex sleep and no wake-up: on one CPU
- * the yield runs the partner at once, and across two CPUs each thread catches
- * the other's set() within a yield or two (measured on a 2-core KVM guest,
- * ping-pong round trip: 0.5-0.6 us instead of 28-62 us across CPUs, -22% on
- * one CPU; bench/README.md). The waiters bit is not set while yielding, so the
- * setter makes no system call either. Two hints keep the phase from costing:
- *   - a phase that runs out (the set() is not coming soon) makes the thread
- *     skip the phase for its next 1, 2, 4 ... up to
- *     WEFT_EVENT_YIELD_PENALTY_MAX waits (thread-local; reset by a phase that
- *     ends the wait), so a thread that usually waits long yields once per
- *     1024 waits;
- *   - a yield that kept the thread off the CPU longer than
- *     WEFT_EVENT_YIELD_SLOW_NS gave another program a time slice: then no
- *     Event waiter of the process yields for a ban of 2 ms, doubled by every
- *     further slow yield up to 1 s (process-wide, relaxed: a hint for the
- *     choice between yielding and sleeping, like the Queue's).
- * The phase changes no state (it only reads the word) and ends at the
- * deadline, so the protocol above is unchanged; a thread in the phase has no
- * wait record yet (a dump shows it running).
+ * Yield phase (internal/yield.h, shared with the Semaphore): before it sleeps,
+ * a waiter yields the CPU up to 64 times, re-reading the word after each
+ * yield. A hand-off between two threads then costs no futex sleep and no
+ * wake-up (measured on a 2-core KVM guest, ping-pong round trip: 0.4-0.5 us
+ * instead of 46-49 us across CPUs, -24% on one CPU; bench/README.md, session
+ * 8). The waiters bit is not set while yielding, so the setter makes no system
+ * call either. The phase only reads the word and ends at the deadline, so the
+ * protocol above is unchanged; a thread in the phase has no wait record yet (a
+ * dump shows it running).
  *
  * Debugging: a waiter that is about to sleep records WEFT__WK_EVENT in its
  * thread's wait record (internal/debug.h) and ends the record on its way out;
@@ -61,32 +49,14 @@
 #include "internal/annotate.h"
 #include "internal/clock.h"
 #include "internal/debug.h"
-#include "internal/event.h"
-#include "internal/os.h"
 #include "internal/wait.h"
+#include "internal/yield.h"
 #include "weft/event.h"
 
 #define EV_SET      0x1u
 #define EV_WAITERS  0x2u
 #define EV_GEN_ONE  0x4u
 #define EV_GEN_MASK (~(EV_SET | EV_WAITERS))
-
-/* The yield phase (top of the file). */
-#ifndef WEFT_EVENT_YIELDS
-#  define WEFT_EVENT_YIELDS 64
-#endif
-#ifndef WEFT_EVENT_YIELD_PENALTY_MAX
-#  define WEFT_EVENT_YIELD_PENALTY_MAX 1024
-#endif
-#ifndef WEFT_EVENT_YIELD_SLOW_NS
-#  define WEFT_EVENT_YIELD_SLOW_NS 200000
-#endif
-#ifndef WEFT_EVENT_YIELD_BAN_NS
-#  define WEFT_EVENT_YIELD_BAN_NS 2000000
-#endif
-#ifndef WEFT_EVENT_YIELD_BAN_MAX_NS
-#  define WEFT_EVENT_YIELD_BAN_MAX_NS 1000000000
-#endif
 
 /* Tell helgrind/drd the word is only accessed atomically. Repeated at every entry
  * point because an event set up with WEFT_EVENT_INIT (or zero-filled) never runs
@@ -144,89 +114,20 @@ bool weft_event_is_set(const weft_event *ev)
     return (w & EV_SET) != 0;
 }
 
-/* ---- the yield phase ---------------------------------------------------------- */
-
-static _Thread_local uint32_t yield_skip;      /* waits left that do not yield */
-static _Thread_local uint32_t yield_penalty;   /* the next skip after a phase ran out */
-static _Thread_local uint64_t yield_wins;      /* for the tests */
-static struct {
-    WEFT_ATOMIC(int64_t) no_yield_until;       /* process-wide ban (a hint) */
-    WEFT_ATOMIC(int64_t) ban_next;             /* the next ban's length; 0: none yet */
-    WEFT_ATOMIC(uint64_t) slow;                /* slow yields, for the tests */
-} yield_hint;
-/* Only ever accessed atomically (relaxed hints): no race reports (helgrind, drd). */
-#define BENIGN_HINT() WEFT__BENIGN_WORD(&yield_hint, sizeof yield_hint)
-
-uint32_t weft__event_yield_penalty(uint32_t last)
-{
-    if (last == 0) return 1;
-    return last >= WEFT_EVENT_YIELD_PENALTY_MAX / 2 ? WEFT_EVENT_YIELD_PENALTY_MAX : 2 * last;
-}
-
-int64_t weft__event_yield_ban(int64_t next, int64_t gap)
-{
-    if (next <= 0 || gap > WEFT_EVENT_YIELD_BAN_MAX_NS) return WEFT_EVENT_YIELD_BAN_NS;
-    return next < WEFT_EVENT_YIELD_BAN_MAX_NS ? next : WEFT_EVENT_YIELD_BAN_MAX_NS;
-}
-
-void weft__event_yield_stats(struct weft__event_yield_stats *out)
-{
-    BENIGN_HINT();
-    out->wins = yield_wins;
-    out->skip = yield_skip;
-    out->penalty = yield_penalty;
-    out->slow = atomic_load_explicit(&yield_hint.slow, memory_order_relaxed);
-    out->no_yield_until = atomic_load_explicit(&yield_hint.no_yield_until, memory_order_relaxed);
-}
+/* ---- wait ---------------------------------------------------------------------- */
 
 static inline bool wait_ended(uint32_t w, uint32_t gen0)
 {
     return (w & EV_SET) || (w & EV_GEN_MASK) != gen0;
 }
 
-/* Yield until the wait ends, the phase runs out, a yield is slow or the
- * deadline passes. Returns the word last read (the caller decides). */
-static uint32_t yield_phase(weft_event *ev, uint32_t w, weft__ns deadline)
+/* The yield phase's test (internal/yield.h): the word now, and has the wait ended? */
+struct phase { weft_event *ev; uint32_t gen0, w; };
+static bool phase_ready(void *arg)
 {
-    if (yield_skip) {
-        yield_skip--;
-        return w;
-    }
-    const uint32_t gen0 = w & EV_GEN_MASK;
-    BENIGN_HINT();
-    weft__ns t0 = weft__now();
-    if (t0 < atomic_load_explicit(&yield_hint.no_yield_until, memory_order_relaxed)) return w;
-    for (int y = 0; y < WEFT_EVENT_YIELDS && t0 < deadline; y++) {
-        weft__os_yield();
-        weft__ns t1 = weft__now();
-        w = atomic_load_explicit(&ev->word, memory_order_acquire);
-        if (t1 - t0 > WEFT_EVENT_YIELD_SLOW_NS) {
-            /* Someone else's time slice: ban yielding (racy relaxed updates
-             * of a hint); the skip is left as it is. */
-            int64_t gap = t1 - atomic_load_explicit(&yield_hint.no_yield_until, memory_order_relaxed);
-            int64_t ban = weft__event_yield_ban(
-                atomic_load_explicit(&yield_hint.ban_next, memory_order_relaxed), gap);
-            atomic_store_explicit(&yield_hint.no_yield_until, t1 + ban, memory_order_relaxed);
-            atomic_store_explicit(&yield_hint.ban_next,
-                                  ban < WEFT_EVENT_YIELD_BAN_MAX_NS / 2
-                                      ? 2 * ban : WEFT_EVENT_YIELD_BAN_MAX_NS,
-                                  memory_order_relaxed);
-            atomic_fetch_add_explicit(&yield_hint.slow, 1, memory_order_relaxed);
-            return w;
-        }
-        if (wait_ended(w, gen0)) {
-            yield_penalty = 0;
-            yield_wins++;
-            return w;
-        }
-        t0 = t1;
-    }
-    if (t0 < deadline) {
-        /* Ran out: the set() is not coming soon. */
-        yield_penalty = weft__event_yield_penalty(yield_penalty);
-        yield_skip = yield_penalty;
-    }
-    return w;
+    struct phase *p = arg;
+    p->w = atomic_load_explicit(&p->ev->word, memory_order_acquire);
+    return wait_ended(p->w, p->gen0);
 }
 
 /* The wait record (internal/debug.h) is begun just before the first sleep, so a
@@ -239,7 +140,9 @@ __attribute__((noinline)) static int wait_slow(weft_event *ev, uint32_t w, weft_
     bool recorded = false;
     int tok = 0;
     /* model: event.pml E0 (the yield phase: re-reads only) */
-    w = yield_phase(ev, w, deadline);
+    struct phase ph = { ev, gen0, w };
+    (void)weft__yield_phase(phase_ready, &ph, deadline);
+    w = ph.w;   /* the word last read (the loop decides) */
     for (;;) {
         /* model: event.pml E3 (flag or a new generation seen) */
         if (wait_ended(w, gen0)) {

@@ -70,6 +70,16 @@
  * same way as glibc 2.21's sem_post). A sleeper unregisters before its acquire
  * returns, so nothing of the acquirer touches the object after acquire returns.
  *
+ * Yield phase (internal/yield.h, shared with the Event): before it registers
+ * as a sleeper, a blocking acquirer yields the CPU up to 64 times and tries to
+ * take a unit after each yield. A hand-off between two threads then costs no
+ * futex sleep and no wake-up, and the releaser makes no system call, as it
+ * sees no sleeper (bench/README.md, session 8). The phase only repeats
+ * try_take (the CAS that takes a unit) and ends at the deadline, so the
+ * protocol above is unchanged; an acquirer in the phase is not registered and
+ * has no wait record yet (a dump shows it running). It is barging like any
+ * running acquirer (below).
+ *
  * Debugging: an acquirer about to sleep records WEFT__WK_SEMAPHORE in its
  * thread's wait record (internal/debug.h) and ends it before returning; the
  * fast path (a free unit) records nothing. rec_end runs before acquire
@@ -86,6 +96,7 @@
 #include "internal/clock.h"
 #include "internal/debug.h"
 #include "internal/wait.h"
+#include "internal/yield.h"
 #include "weft/semaphore.h"
 
 #define SEM_UNBOUNDED   0u                      /* bound of a plain Semaphore */
@@ -166,11 +177,15 @@ static bool try_take(weft_semaphore *sem)
     return false;
 }
 
+static bool phase_ready(void *sem) { return try_take(sem); }
+
 __attribute__((noinline)) static int acquire_slow(weft_semaphore *sem, weft__ns deadline)
 {
     int rc;
     bool recorded = false;
     int tok = 0;
+    /* model: semaphore.pml S0 (the yield phase: unregistered take attempts) */
+    if (weft__yield_phase(phase_ready, sem, deadline)) return WEFT_OK;
     /* Register before the last look at value (see "Why no wakeup is lost"):
      * from here on every release CAS ordered after this RMW sees sleepers >= 1. */
     /* model: semaphore.pml S2 (register) */

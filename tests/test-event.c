@@ -14,13 +14,11 @@
 #include "harness.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "internal/event.h"
+#include "yield-test-util.h"
 
 #define N 5
 
@@ -280,7 +278,7 @@ TEST(pingpong_no_lost_wakeup)
     ASSERT_FALSE(weft_event_is_set(&x.b));
 }
 
-/* ---- the yield phase (src/event.c) ---------------------------------------------- */
+/* ---- the yield phase (src/yield.c; the Semaphore shares it) ------------------ */
 
 TEST(yield_rules)
 {
@@ -289,7 +287,7 @@ TEST(yield_rules)
         { 1024, 1024 }, { UINT32_MAX, 1024 },
     };
     for (size_t i = 0; i < sizeof penalty / sizeof penalty[0]; i++)
-        ASSERT_EQ(weft__event_yield_penalty(penalty[i][0]), penalty[i][1]);
+        ASSERT_EQ(weft__yield_penalty(penalty[i][0]), penalty[i][1]);
     const int64_t ms = 1000000, s1 = 1000 * ms;
     const int64_t ban[][3] = {   /* next, gap since the last ban ended -> ban */
         { 0, 0, 2 * ms }, { 0, 5 * s1, 2 * ms }, { -1, 0, 2 * ms },
@@ -297,67 +295,27 @@ TEST(yield_rules)
         { 4 * ms, s1 + 1, 2 * ms }, { 3 * s1, 0, s1 }, { s1, 10 * ms, s1 },
     };
     for (size_t i = 0; i < sizeof ban / sizeof ban[0]; i++)
-        ASSERT_EQ(weft__event_yield_ban(ban[i][0], ban[i][1]), ban[i][2]);
+        ASSERT_EQ(weft__yield_ban(ban[i][0], ban[i][1]), ban[i][2]);
 }
 
-static bool pin_to_first_cpu(void)
+/* Two threads on one CPU hand a token back and forth through two events
+ * (yield-test-util.h): waits end in the yield phase without sleeping, and
+ * every round trip completes. */
+static void ev_give(void *x, int to) { ASSERT_OK(weft_event_set(&((weft_event *)x)[to])); }
+static void ev_take(void *x, int me, long r)
 {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
-    for (int c = 0; c < CPU_SETSIZE; c++) {
-        if (!CPU_ISSET(c, &set)) continue;
-        CPU_ZERO(&set);
-        CPU_SET(c, &set);
-        return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-    }
-    return false;
-}
-
-/* Two threads on one CPU hand a token back and forth through two events: a
- * waiter's yield runs the other thread, which sets the event, so waits end in
- * the yield phase without sleeping. Every round trip completes; it goes on
- * until both threads have won in the phase (or fails after 30 s, scaled). */
-struct yp { weft_event a, b; _Atomic int done; _Atomic uint64_t wins[2]; _Atomic long rounds; };
-static void yp_body(void *p, int i)
-{
-    struct yp *x = p;
-    (void)pin_to_first_cpu();   /* best effort: on two CPUs the phase wins too */
-    struct weft__event_yield_stats st;
-    double dl = weft_test_now() + 30 * weft_test_factor();
-    for (long r = 0;; r++) {
-        weft__event_yield_stats(&st);
-        atomic_store(&x->wins[i], st.wins);
-        if (i == 0) {
-            bool stop = (atomic_load(&x->wins[0]) && atomic_load(&x->wins[1]) && r >= 100) ||
-                        weft_test_now() > dl;
-            atomic_store(&x->done, stop);
-            ASSERT_OK(weft_event_set(&x->b));
-            if (stop) {
-                atomic_store(&x->rounds, r);
-                return;
-            }
-            ASSERT_OK(weft_event_wait(&x->a, WEFT_FOREVER));
-            ASSERT_OK(weft_event_clear(&x->a));
-        } else {
-            ASSERT_OK(weft_event_wait(&x->b, WEFT_FOREVER));
-            ASSERT_OK(weft_event_clear(&x->b));
-            if (atomic_load(&x->done)) {
-                atomic_store(&x->rounds, r);
-                return;
-            }
-            ASSERT_OK(weft_event_set(&x->a));
-        }
-    }
+    weft_event *ev = &((weft_event *)x)[me];
+    ASSERT_OK(weft_event_wait(ev, r % 2 ? 60.0 : WEFT_FOREVER));
+    ASSERT_OK(weft_event_clear(ev));
 }
 TEST(yield_phase_ends_handoffs)
 {
-    static struct yp x;
-    memset(&x, 0, sizeof x);
-    weft_test_join(weft_test_start(2, yp_body, &x));
-    ASSERT_GT(atomic_load(&x.wins[0]), 0);
-    ASSERT_GT(atomic_load(&x.wins[1]), 0);
-    ASSERT_FALSE(weft_event_is_set(&x.a));
-    ASSERT_FALSE(weft_event_is_set(&x.b));
+    static weft_event ev[2];
+    weft_event_init(&ev[0]);
+    weft_event_init(&ev[1]);
+    yield_handoff_run(ev, ev_give, ev_take);
+    ASSERT_FALSE(weft_event_is_set(&ev[0]));   /* every give was taken */
+    ASSERT_FALSE(weft_event_is_set(&ev[1]));
 }
 
 /* A wait that nobody ends: the yield phase runs out (the thread then sleeps
@@ -369,11 +327,11 @@ static void runs_out_body(void *p, int i)
 {
     (void)p, (void)i;
     weft_event ev = WEFT_EVENT_INIT;
-    struct weft__event_yield_stats st;
+    struct weft__yield_stats st;
     const uint32_t want[][2] = {   /* skip, penalty after each wait */
         { 1, 1 }, { 0, 1 }, { 2, 2 }, { 1, 2 }, { 0, 2 }, { 4, 4 },
     };
-    weft__event_yield_stats(&st);
+    weft__yield_stats(&st);
     ASSERT_EQ(st.wins, 0);
     ASSERT_EQ(st.skip, 0);
     ASSERT_EQ(st.penalty, 0);
@@ -385,7 +343,7 @@ static void runs_out_body(void *p, int i)
         double t0 = weft_test_now();
         ASSERT_RC(weft_event_wait(&ev, 0.2), WEFT_ETIMEDOUT);
         ASSERT_ELAPSED_AT_LEAST(t0, 0.2);
-        weft__event_yield_stats(&st);
+        weft__yield_stats(&st);
         ASSERT_EQ(st.wins, 0);
         if (banned || st.slow != slow0) {
             printf("  exact sequence not checked: a ban (slow yields %llu)\n",
@@ -402,14 +360,14 @@ TEST(yield_phase_runs_out_then_skips)
 }
 
 /* A yield that gives the CPU to a busy thread for its time slice is slow: it
- * bans yielding for at least WEFT_EVENT_YIELD_BAN_NS (2 ms), and the waits
+ * bans yielding for at least WEFT_WAIT_YIELD_BAN_NS (2 ms), and the waits
  * still time out as they should. */
 struct busy { _Atomic int stop; _Atomic int pinned; };
 static void busy_body(void *p, int i)
 {
     (void)i;
     struct busy *b = p;
-    atomic_store(&b->pinned, pin_to_first_cpu() ? 1 : -1);
+    atomic_store(&b->pinned, yield_pin_to_first_cpu() ? 1 : -1);
     while (!atomic_load_explicit(&b->stop, memory_order_relaxed)) {}
 }
 TEST(yield_slow_bans_yielding)
@@ -419,12 +377,12 @@ TEST(yield_slow_bans_yielding)
     pthread_t self = pthread_self();
     cpu_set_t saved;
     ASSERT_EQ(pthread_getaffinity_np(self, sizeof saved, &saved), 0);
-    bool pinned = pin_to_first_cpu();
+    bool pinned = yield_pin_to_first_cpu();
     weft_test_threads *t = weft_test_start(1, busy_body, &b);
     WAIT_UNTIL(atomic_load(&b.pinned) != 0, 30);
     weft_event ev = WEFT_EVENT_INIT;
-    struct weft__event_yield_stats st;
-    weft__event_yield_stats(&st);
+    struct weft__yield_stats st;
+    weft__yield_stats(&st);
     const uint64_t slow0 = st.slow;   /* earlier cases of this process may have had some */
     double dl = weft_test_now() + 30 * weft_test_factor();
     int64_t before = 0;
@@ -435,7 +393,7 @@ TEST(yield_slow_bans_yielding)
         double t0 = weft_test_now();
         ASSERT_RC(weft_event_wait(&ev, 0.01), WEFT_ETIMEDOUT);
         ASSERT_ELAPSED_AT_LEAST(t0, 0.01);
-        weft__event_yield_stats(&st);
+        weft__yield_stats(&st);
     }
     atomic_store(&b.stop, 1);
     weft_test_join(t);

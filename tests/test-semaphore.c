@@ -19,6 +19,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "yield-test-util.h"
+
 static void sem_make(weft_semaphore *s, bool bounded, long v)
 {
     if (bounded) ASSERT_OK(weft_bounded_semaphore_init(s, v));
@@ -736,4 +738,30 @@ TEST(destroy_right_after_acquire_while_release_returns)
     struct handoff h = { NULL, 0, 0, weft_test_iters(40000) };
     weft_test_join(weft_test_start(2, handoff_body, &h));
     ASSERT(atomic_load(&h.slot) == NULL);
+}
+
+/* ---- the yield phase (src/yield.c) ------------------------------------------------ */
+
+/* Two threads on one CPU hand a unit back and forth through two semaphores
+ * (yield-test-util.h): acquires end in the yield phase, unregistered, without
+ * sleeping. Every unit arrives and none is left over: the first semaphore is
+ * a BoundedSemaphore(1) with its unit taken, which refuses a second unit in
+ * flight (WEFT_EVALUE). */
+static void sem_give(void *x, int to) { ASSERT_OK(weft_semaphore_release(&((weft_semaphore *)x)[to], 1)); }
+static void sem_take(void *x, int me, long r)
+{
+    ASSERT_OK(weft_semaphore_acquire(&((weft_semaphore *)x)[me], true,
+                                     r % 2 ? 60.0 : WEFT_FOREVER));
+}
+TEST(yield_phase_ends_handoffs)
+{
+    static weft_semaphore s[2];
+    ASSERT_OK(weft_bounded_semaphore_init(&s[0], 1));
+    ASSERT_OK(weft_semaphore_acquire(&s[0], false, WEFT_FOREVER));
+    ASSERT_OK(weft_semaphore_init(&s[1], 0));
+    yield_handoff_run(s, sem_give, sem_take);
+    ASSERT_EQ(atomic_load(&s[0].state), 0);   /* every unit taken, no sleeper */
+    ASSERT_EQ(atomic_load(&s[1].state), 0);
+    weft_semaphore_destroy(&s[0]);
+    weft_semaphore_destroy(&s[1]);
 }

@@ -76,7 +76,7 @@ WEFT_API int weft_event_clear(weft_event *ev);
  * Threads:  any thread; may block. Before it sleeps, a waiter yields the CPU
  *           a few times (at most 64, never past the timeout) and re-checks, so
  *           a set() that comes at once costs neither thread a sleep; a thread
- *           whose waits keep outlasting that phase soon skips it (src/event.c).
+ *           whose waits keep outlasting that phase soon skips it (src/yield.c).
  */
 WEFT_API int weft_event_wait(weft_event *ev, double timeout);
 

@@ -109,6 +109,11 @@ WEFT_API void weft_semaphore_destroy(weft_semaphore *sem);
  *           WEFT_EOVERFLOW for a too-large timeout that would have to wait. On
  *           every error nothing is taken.
  * Threads:  any thread, including threads weft did not create; may block.
+ *           Before it sleeps, a blocking acquire yields the CPU a few times
+ *           (at most 64, never past the timeout) and tries again, so a
+ *           release() that comes at once costs neither thread a sleep; a
+ *           thread whose waits keep outlasting that phase soon skips it
+ *           (src/yield.c).
  */
 WEFT_API int weft_semaphore_acquire(weft_semaphore *sem, bool blocking, double timeout);
 
