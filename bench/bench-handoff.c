@@ -5,7 +5,8 @@
  * handoff is a context switch), and A on CPU 0 with B on CPU 1 (every handoff is
  * a cross-CPU wake-up).
  * Implementations: pthread mutex + 2 condvars (the baseline), POSIX sem_t, a raw
- * futex event (futexlock.h, the floor for an Event), GLib GAsyncQueue, weft Event,
+ * futex event (futexlock.h: an Event that sleeps at every hand-off; weft's
+ * yields first, docs/design/yield.md), GLib GAsyncQueue, weft Event,
  * Condition, Semaphore and Queue (when built; capacity 1, and capacity 1024 as
  * "weft Queue(1024)"). CPython rows come from bench/py.
  *
