@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 
 #include "internal/condition.h"
+#include "yield-test-util.h"
 
 /* ---- the condition kinds ------------------------------------------------------- */
 
@@ -808,4 +809,42 @@ TEST(errno_is_preserved)
     weft_test_join(t);
     ASSERT_RC(weft_condition_notify(&c.cond, 1), WEFT_EPERM);
     ASSERT_EQ(errno, 4321);
+}
+
+/* ---- the yield phase (src/yield.c) ------------------------------------------------ */
+
+/* Two threads on one CPU hand a turn back and forth through one Condition
+ * (yield-test-util.h): a waiter's yield runs the other thread, which notifies,
+ * so waits end in the yield phase without sleeping on the token. Every turn
+ * arrives once: the flag of the taker is set exactly when it is its turn. */
+struct yturn { weft_condition cond; int flag[2]; };
+static void cv_give(void *x, int to)
+{
+    struct yturn *t = x;
+    ASSERT_OK(weft_condition_acquire(&t->cond, true, WEFT_FOREVER));
+    ASSERT_EQ(t->flag[to], 0);
+    t->flag[to] = 1;
+    ASSERT_OK(weft_condition_notify(&t->cond, 1));
+    ASSERT_OK(weft_condition_release(&t->cond));
+}
+static void cv_take(void *x, int me, long r)
+{
+    struct yturn *t = x;
+    ASSERT_OK(weft_condition_acquire(&t->cond, true, WEFT_FOREVER));
+    while (!t->flag[me]) {
+        int rc = weft_condition_wait(&t->cond, r % 2 ? 60.0 : WEFT_FOREVER);
+        ASSERT_OK(rc);
+    }
+    t->flag[me] = 0;
+    ASSERT_OK(weft_condition_release(&t->cond));
+}
+TEST(yield_phase_ends_handoffs)
+{
+    static struct yturn t;
+    memset(&t, 0, sizeof t);
+    weft_condition_init(&t.cond);
+    yield_handoff_run(&t, cv_give, cv_take);
+    ASSERT_EQ(t.flag[0], 0);   /* every turn was taken */
+    ASSERT_EQ(t.flag[1], 0);
+    weft_condition_destroy(&t.cond);
 }

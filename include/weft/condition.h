@@ -81,7 +81,10 @@ WEFT_API bool weft_condition_is_owned(weft_condition *cond);
  *           A waiter whose timeout expires while a notify picks it returns WEFT_OK
  *           (stricter than CPython, where such a waiter can absorb the notify and
  *           return False).
- * Threads:  the caller must hold the lock; blocks.
+ * Threads:  the caller must hold the lock; blocks. Having released the lock,
+ *           a waiter yields the CPU a few times (at most 64, never past the
+ *           timeout) before it sleeps, so a notify that comes at once costs it
+ *           no sleep (src/yield.c).
  */
 WEFT_API int weft_condition_wait(weft_condition *cond, double timeout);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* internal/yield.h: the yield phase of a blocking wait (yield.c).
  *
- * Before an Event waiter or a Semaphore acquirer sleeps, it yields the CPU up
+ * Before an Event waiter, a Semaphore acquirer or a Condition waiter (with its
+ * lock released) sleeps, it yields the CPU up
  * to WEFT_WAIT_YIELDS times and re-checks after each yield. A hand-off between
  * two threads then costs neither a futex sleep nor a wake-up: on one CPU the
  * yield runs the partner at once, and across two CPUs each thread catches the
