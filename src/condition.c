@@ -32,7 +32,7 @@
  * has released the lock and before it sleeps on its token, a waiter yields
  * the CPU up to 64 times, re-reading the token after each yield. A hand-off
  * between two threads then rarely sleeps on a token (measured on a 2-core KVM
- * guest, ping-pong round trip: 1.6-1.9 us instead of 34-62 us across CPUs,
+ * guest, ping-pong round trip: 1.4-1.9 us instead of 34-62 us across CPUs,
  * 2.0 instead of 4.8 on one CPU; bench/README.md, session 8). It only reads
  * the token, the same test as the sleep loop's, and ends at the deadline;
  * notify still wakes the token (a futex wake that finds nobody costs little).

@@ -26,13 +26,13 @@
  * generation. A waiter that timed out re-reads the word once more before
  * reporting WEFT_ETIMEDOUT, so a set() at the deadline still counts.
  *
- * Yield phase (internal/yield.h, shared with the Semaphore): before it sleeps,
- * a waiter yields the CPU up to 64 times, re-reading the word after each
- * yield. A hand-off between two threads then costs no futex sleep and no
- * wake-up (measured on a 2-core KVM guest, ping-pong round trip: 0.42-0.52 us
+ * Yield phase (internal/yield.h, shared with Semaphore and Condition): before
+ * it sleeps, a waiter yields the CPU up to 64 times, re-reading the word after
+ * each yield. A hand-off between two threads then costs no futex sleep and no
+ * wake-up (measured on a 2-core KVM guest, ping-pong round trip: 0.42-0.54 us
  * instead of 30-55 us across CPUs, 23-24% less on one CPU; bench/README.md,
- * session 8). The waiters bit is not set while yielding, so the setter makes no system
- * call either. The phase only reads the word and ends at the deadline, so the
+ * session 8). The waiters bit is not set while yielding, so the setter makes
+ * no system call either. The phase only reads the word and ends at the deadline, so the
  * protocol above is unchanged; a thread in the phase has no wait record yet (a
  * dump shows it running).
  *

@@ -70,9 +70,9 @@
  * same way as glibc 2.21's sem_post). A sleeper unregisters before its acquire
  * returns, so nothing of the acquirer touches the object after acquire returns.
  *
- * Yield phase (internal/yield.h, shared with the Event): before it registers
- * as a sleeper, a blocking acquirer yields the CPU up to 64 times and tries to
- * take a unit after each yield. A hand-off between two threads then costs no
+ * Yield phase (internal/yield.h, shared with Event and Condition): before it
+ * registers as a sleeper, a blocking acquirer yields the CPU up to 64 times
+ * and tries to take a unit after each yield. A hand-off between two threads then costs no
  * futex sleep and no wake-up, and the releaser makes no system call, as it
  * sees no sleeper (bench/README.md, session 8). The phase only repeats
  * try_take (the CAS that takes a unit) and ends at the deadline, so the

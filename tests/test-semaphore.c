@@ -746,7 +746,7 @@ TEST(destroy_right_after_acquire_while_release_returns)
  * (yield-test-util.h): acquires end in the yield phase, unregistered, without
  * sleeping. Every unit arrives and none is left over: the first semaphore is
  * a BoundedSemaphore(1) with its unit taken, which refuses a second unit in
- * flight (WEFT_EVALUE). */
+ * flight (WEFT_EINVAL: released too many times). */
 static void sem_give(void *x, int to) { ASSERT_OK(weft_semaphore_release(&((weft_semaphore *)x)[to], 1)); }
 static void sem_take(void *x, int me, long r)
 {

@@ -2,11 +2,11 @@
 /* internal/yield.h: the yield phase of a blocking wait (yield.c).
  *
  * Before an Event waiter, a Semaphore acquirer or a Condition waiter (with its
- * lock released) sleeps, it yields the CPU up
- * to WEFT_WAIT_YIELDS times and re-checks after each yield. A hand-off between
- * two threads then costs neither a futex sleep nor a wake-up: on one CPU the
- * yield runs the partner at once, and across two CPUs each thread catches the
- * other's set()/release() within a yield or two. Two hints keep the phase
+ * lock released) sleeps, it yields the CPU up to WEFT_WAIT_YIELDS times and
+ * re-checks after each yield. A hand-off between two threads then rarely
+ * sleeps: on one CPU the yield runs the partner at once, and across two CPUs
+ * each thread catches the other's set(), release() or notify() within a
+ * yield or two. Two hints keep the phase
  * from costing when it cannot win:
  *   - a phase that runs out makes the thread skip the phase for its next
  *     weft__yield_penalty(last) waits (thread-local; reset by a phase that
